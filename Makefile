@@ -1,0 +1,35 @@
+# Everything a fresh machine with only python3 needs: `make test`, `make demo`, `make bench`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+DEV_STAMP := $(VENV)/.dev-installed
+SHARED ?= ../shared
+
+.PHONY: install test demo bench bench-kernels clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(DEV_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e ".[dev]"
+	touch $@
+
+install: $(DEV_STAMP)
+
+test: $(DEV_STAMP)
+	$(BIN)/python -m pytest -q tests
+
+demo: $(DEV_STAMP)
+	mkdir -p build
+	$(BIN)/fastw2v train fastw2v/data/text8_head.txt.gz -o build/demo.fw2v --sample 1e-4
+	@for w in king france computer music; do $(BIN)/fastw2v similar build/demo.fw2v $$w -n 8; done
+
+bench: $(DEV_STAMP)
+	$(BIN)/python bench/compare.py --corpus $(SHARED)/data/realmix.txt.xz
+
+bench-kernels: $(DEV_STAMP)
+	$(BIN)/python -m pytest -q bench --benchmark-only
+
+clean:
+	rm -rf build .pytest_cache

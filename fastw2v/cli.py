@@ -1,0 +1,163 @@
+"""The ``fastw2v`` command line; every command calls the Python API only.
+
+Errors a user can cause end with one ``Error: ...`` line on stderr and a
+non-zero exit, never a traceback.
+"""
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from . import __version__, io
+from .config import LOSSES, MODELS, NOISES, VECTOR_CHOICES
+from .errors import FastW2VError
+from .model import Word2Vec
+from .trainer import Progress
+
+EXIT_ERROR = 1
+EXIT_INTERRUPTED = 130
+_COMPRESSED = (".gz", ".bz2", ".xz", ".lzma")
+
+
+def fail(message: str, code: int = EXIT_ERROR):
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(code)
+
+
+class _Group(click.Group):
+    """Turns user-caused exceptions into one ``Error:`` line."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except FastW2VError as e:
+            fail(str(e))
+        except MemoryError:
+            fail("out of memory: lower --dim or --max-vocab, or raise --min-count")
+        except KeyboardInterrupt:
+            click.echo("", err=True)
+            fail("interrupted", EXIT_INTERRUPTED)
+        except OSError as e:
+            where = f" {e.filename}" if getattr(e, "filename", None) else ""
+            fail(f"{e.strerror or e}{':' if where else ''}{where}")
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="fastw2v")
+def main():
+    """fastw2v: fast word2vec on the CPU."""
+
+
+def default_output(corpus: str) -> Path:
+    """The corpus name without compression/text suffixes plus the native extension, in the current folder."""
+    name = Path(corpus.rstrip("/\\")).name or "model"
+    for suffix in _COMPRESSED + (".txt", ".text"):
+        if name.lower().endswith(suffix) and len(name) > len(suffix):
+            name = name[: -len(suffix)]
+    return Path(name + io.NATIVE_SUFFIX)
+
+
+def _check_output_dir(path: Path):
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        fail(f"output folder does not exist: {parent}")
+    if path.is_dir():
+        fail(f"output path is a directory: {path}")
+    import os
+
+    if not os.access(parent, os.W_OK):
+        fail(f"cannot write to output folder {parent}: permission denied")
+
+
+@main.command()
+@click.argument("corpus", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--output", type=click.Path(), help="Output path (default: CORPUS name + .fw2v, here).")
+@click.option("--format", "fmt", type=click.Choice(["native", "text", "binary"]),
+              help="Output format (default: by extension; .txt/.vec text, .bin binary, else native).")
+@click.option("--model", type=click.Choice(list(MODELS)), default="sg", show_default=True)
+@click.option("--loss", type=click.Choice(list(LOSSES)), default="ns", show_default=True)
+@click.option("--dim", type=int, default=100, show_default=True, help="Vector size.")
+@click.option("--window", type=int, default=5, show_default=True, help="Maximum context distance.")
+@click.option("--negative", type=int, default=5, show_default=True, help="Noise words per target.")
+@click.option("--alpha", type=float, default=None, help="Initial learning rate [default: 0.025 sg, 0.05 cbow].")
+@click.option("--min-alpha", type=float, default=0.0001, show_default=True)
+@click.option("--epochs", type=int, default=5, show_default=True)
+@click.option("--min-count", type=int, default=5, show_default=True, help="Drop words rarer than this.")
+@click.option("--max-vocab", type=int, default=None, help="Keep only the most frequent words.")
+@click.option("--sample", type=float, default=1e-3, show_default=True, help="Subsampling threshold; 0 = off.")
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--threads", type=int, default=None, help="Worker threads [default: all cores].")
+@click.option("--max-sentence-length", type=int, default=10000, show_default=True)
+@click.option("--noise", type=click.Choice(list(NOISES)), default="unigram", show_default=True)
+@click.option("--batch/--exact", default=True, show_default=True,
+              help="--batch shares the noise draws of a centre word across its context (fast); "
+                   "--exact draws them per pair, as word2vec C.")
+@click.option("--vectors", type=click.Choice(list(VECTOR_CHOICES)), default="in", show_default=True,
+              help="What text/binary outputs hold: input, output or summed vectors.")
+@click.option("--cache-dir", type=click.Path(), default=None, help="Where the temporary token cache goes.")
+@click.option("--report", type=click.Path(), default=None, help="Write a JSON report of the run here.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress or summary.")
+def train(corpus, output, fmt, cache_dir, report, quiet, **settings):
+    """Train word vectors on CORPUS (files or directories; .gz/.bz2/.xz by extension)."""
+    t0 = time.perf_counter()
+    out = Path(output) if output else default_output(corpus[0])
+    _check_output_dir(out)
+    if report:
+        _check_output_dir(Path(report))
+    model = Word2Vec(cache_dir=cache_dir, quiet=quiet, **settings)
+    progress = Progress(quiet=quiet)
+    model.fit(list(corpus), progress=progress)
+    t_save = time.perf_counter()
+    kind = model.save(out, fmt=fmt)
+    saving = time.perf_counter() - t_save
+    model.report["seconds"]["saving"] = saving
+    total = time.perf_counter() - t0
+    rep = dict(model.report, output=str(out), format=kind, total_seconds=total,
+               settings=model.config.to_dict(), history=model.history)
+    if report:
+        with io.atomic_write(report) as f:
+            f.write(json.dumps(rep, indent=2).encode("utf-8"))
+    if not quiet:
+        r = model.report
+        click.echo(f"fastw2v: {r['vocabulary_size']:,} words x {model.config.dim} from "
+                   f"{r['corpus_words']:,} corpus words, {model.config.epochs} epochs in "
+                   f"{r['seconds']['training']:.1f} s ({r['training_words_per_sec'] / 1e3:,.0f}K words/s), "
+                   f"final loss {model.history[-1]['loss']:.4f}; saved {out} ({kind}) in {total:.1f} s total",
+                   err=True)
+
+
+def load_vectors(path: str):
+    """KeyedVectors from a native model or a word2vec text/binary file (by extension)."""
+    p = Path(path)
+    if not p.exists():
+        fail(f"no such file: {path}")
+    if io.format_for(p) == "native":
+        return Word2Vec.load(p).wv
+    from .keyedvectors import KeyedVectors
+
+    return KeyedVectors.load_word2vec_format(p)
+
+
+@main.command()
+@click.argument("model_path", metavar="MODEL", type=click.Path())
+@click.argument("words", nargs=-1, required=True)
+@click.option("-n", "--topn", type=click.IntRange(1), default=10, show_default=True)
+@click.option("--negative", "negative", multiple=True, help="Words to subtract (repeatable).")
+def similar(model_path, words, topn, negative):
+    """Nearest words to the sum of WORDS minus --negative words, by cosine."""
+    wv = load_vectors(model_path)
+    try:
+        hits = wv.most_similar(positive=list(words), negative=list(negative), topn=topn)
+    except KeyError as e:
+        fail(e.args[0])
+    click.echo(" + ".join(words) + "".join(f" - {w}" for w in negative) + ":")
+    for word, sim in hits:
+        click.echo(f"  {word:<20} {sim:.4f}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

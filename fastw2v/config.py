@@ -1,0 +1,147 @@
+"""Frozen training settings, validated once in Python before any kernel runs.
+
+Names match the CLI flags (``min_count`` is ``--min-count``). Kernels never see
+this object: :meth:`TrainConfig.kernel_codes` turns the string choices into the
+small integers the Numba code branches on.
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+from dataclasses import dataclass, field
+
+from .errors import ConfigError
+
+#: model name -> kernel code
+MODELS = {"sg": 0, "cbow": 1}
+#: loss name -> kernel code (the table the epoch driver dispatches on)
+LOSSES = {"ns": 0, "hs": 1, "nce": 2, "softmax": 3}
+#: noise distribution names
+NOISES = ("unigram", "log-uniform")
+#: which matrix the word2vec text/binary outputs hold
+VECTOR_CHOICES = ("in", "out", "sum")
+
+DEFAULT_ALPHA = {"sg": 0.025, "cbow": 0.05}
+
+
+def default_threads() -> int:
+    """All cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # pragma: no cover - non-Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """All settings of one training run.
+
+    ``alpha=None`` means the model's default (0.025 for sg, 0.05 for cbow) and
+    ``threads=None`` all cores; :meth:`resolved` fills both in.
+    """
+
+    model: str = "sg"
+    loss: str = "ns"
+    dim: int = 100
+    window: int = 5
+    negative: int = 5
+    alpha: float | None = None
+    min_alpha: float = 0.0001
+    epochs: int = 5
+    min_count: int = 5
+    max_vocab: int | None = None
+    sample: float = 1e-3
+    seed: int = 1
+    threads: int | None = None
+    max_sentence_length: int = 10000
+    noise: str = "unigram"
+    batch: bool = True
+    vectors: str = "in"
+    extra: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self):
+        self.validate()
+
+    # ------------------------------------------------------------------ checks
+    def validate(self) -> None:
+        """Raise :class:`ConfigError` naming the first setting out of range."""
+        if self.model not in MODELS:
+            raise ConfigError(f"model must be one of {', '.join(MODELS)}, got {self.model!r}")
+        if self.loss not in LOSSES:
+            raise ConfigError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
+        if self.noise not in NOISES:
+            raise ConfigError(f"noise must be one of {', '.join(NOISES)}, got {self.noise!r}")
+        if self.vectors not in VECTOR_CHOICES:
+            raise ConfigError(f"vectors must be one of {', '.join(VECTOR_CHOICES)}, got {self.vectors!r}")
+        _int_at_least("dim", self.dim, 1, upper=100_000)
+        _int_at_least("window", self.window, 1, upper=1000)
+        _int_at_least("epochs", self.epochs, 1)
+        _int_at_least("min_count", self.min_count, 1)
+        _int_at_least("max_sentence_length", self.max_sentence_length, 1, upper=100_000_000)
+        if self.loss != "hs":
+            _int_at_least("negative", self.negative, 1, upper=10_000)
+        elif not (isinstance(self.negative, int) and self.negative >= 0):
+            raise ConfigError(f"negative must be an integer >= 0, got {self.negative!r}")
+        if self.max_vocab is not None:
+            _int_at_least("max_vocab", self.max_vocab, 1)
+        if self.threads is not None:
+            _int_at_least("threads", self.threads, 1, upper=4096)
+        if not isinstance(self.seed, int) or isinstance(self.seed, bool):
+            raise ConfigError(f"seed must be an integer, got {self.seed!r}")
+        if self.alpha is not None:
+            _positive_float("alpha", self.alpha)
+        _finite_float("min_alpha", self.min_alpha)
+        if self.min_alpha < 0:
+            raise ConfigError(f"min_alpha must be >= 0, got {self.min_alpha}")
+        if self.alpha is not None and self.min_alpha > self.alpha:
+            raise ConfigError(f"min_alpha ({self.min_alpha}) must not exceed alpha ({self.alpha})")
+        _finite_float("sample", self.sample)
+        if self.sample < 0:
+            raise ConfigError(f"sample must be >= 0 (0 turns subsampling off), got {self.sample}")
+
+    # --------------------------------------------------------------- derived
+    def resolved(self) -> "TrainConfig":
+        """A copy with ``alpha`` and ``threads`` filled in."""
+        alpha = DEFAULT_ALPHA[self.model] if self.alpha is None else self.alpha
+        threads = default_threads() if self.threads is None else self.threads
+        if self.min_alpha > alpha:
+            raise ConfigError(f"min_alpha ({self.min_alpha}) must not exceed alpha ({alpha})")
+        return dataclasses.replace(self, alpha=alpha, threads=threads)
+
+    def kernel_codes(self) -> tuple[int, int]:
+        """(model code, loss code) for the kernels."""
+        return MODELS[self.model], LOSSES[self.loss]
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d.pop("extra", None)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        names = {f.name for f in dataclasses.fields(cls)} - {"extra"}
+        unknown = set(d) - names
+        if unknown:
+            raise ConfigError(f"unknown settings: {', '.join(sorted(unknown))}")
+        return cls(**d)
+
+
+def _int_at_least(name, value, lower, upper=None):
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(f"{name} must be an integer, got {value!r}")
+    if value < lower:
+        raise ConfigError(f"{name} must be >= {lower}, got {value}")
+    if upper is not None and value > upper:
+        raise ConfigError(f"{name} must be <= {upper}, got {value}")
+
+
+def _finite_float(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigError(f"{name} must be a finite number, got {value!r}")
+
+
+def _positive_float(name, value):
+    _finite_float(name, value)
+    if value <= 0:
+        raise ConfigError(f"{name} must be > 0, got {value}")

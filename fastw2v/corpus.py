@@ -1,0 +1,364 @@
+"""Corpus readers and the memory-mapped int32 token cache.
+
+The text is read once, streaming, in chunks cut at ASCII whitespace (a 100 MB
+line without a newline is never held whole). Every token gets a provisional id
+in first-seen order and is appended to a raw id file; the sentence ends go to a
+second file. After the vocabulary is fixed, :func:`build_token_cache` rewrites
+the raw ids into final ids with a vectorised pass over fixed-size chunks,
+dropping pruned words and splitting sentences longer than
+``max_sentence_length``. Peak memory grows with the number of distinct words,
+not with the corpus.
+"""
+from __future__ import annotations
+
+import bz2
+import gzip
+import lzma
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+
+from .errors import CorpusError
+
+READ_CHUNK = 1 << 22  # bytes of text read at a time
+ID_CHUNK = 1 << 22  # token ids remapped at a time
+_WS = (b"\n", b" ", b"\t", b"\r")
+
+
+# ----------------------------------------------------------------- file access
+def open_text_binary(path: Path):
+    """Open ``path`` for binary reading, decompressing by extension."""
+    suffix = path.suffix.lower()
+    if suffix == ".gz":
+        return gzip.open(path, "rb")
+    if suffix == ".bz2":
+        return bz2.open(path, "rb")
+    if suffix in (".xz", ".lzma"):
+        return lzma.open(path, "rb")
+    return open(path, "rb")
+
+
+def corpus_files(paths) -> list[Path]:
+    """Expand corpus paths: a file is itself, a directory every file in it (sorted).
+
+    Hidden files (starting with '.') inside a directory are skipped.
+    """
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    files: list[Path] = []
+    for p in paths:
+        p = Path(p)
+        if p.is_dir():
+            inside = sorted(q for q in p.iterdir() if q.is_file() and not q.name.startswith("."))
+            if not inside:
+                raise CorpusError(f"directory has no files: {p}")
+            files.extend(inside)
+        elif p.is_file():
+            files.append(p)
+        elif p.exists():
+            raise CorpusError(f"not a regular file: {p}")
+        else:
+            raise CorpusError(f"no such file or directory: {p}")
+    if not files:
+        raise CorpusError("no corpus given")
+    for f in files:
+        if not os.access(f, os.R_OK):
+            raise CorpusError(f"cannot read {f}: permission denied")
+    return files
+
+
+def iter_pieces(fileobj, chunk_size: int = READ_CHUNK) -> Iterator[bytes]:
+    """Yield byte pieces of a stream, each cut just after ASCII whitespace.
+
+    A cut at whitespace never splits a token or a UTF-8 sequence. A token
+    longer than ``chunk_size`` is accumulated until its end.
+    """
+    leftover = b""
+    while True:
+        chunk = fileobj.read(chunk_size)
+        if not chunk:
+            if leftover:
+                yield leftover
+            return
+        buf = leftover + chunk if leftover else chunk
+        cut = max(buf.rfind(ws) for ws in _WS)
+        if cut < 0:
+            leftover = buf
+            continue
+        yield buf[: cut + 1]
+        leftover = buf[cut + 1 :]
+
+
+def count_invalid_utf8(piece: bytes) -> int:
+    """Number of invalid UTF-8 sequences (each becomes one U+FFFD on decoding)."""
+    try:
+        piece.decode("utf-8")
+        return 0
+    except UnicodeDecodeError:
+        text = piece.decode("utf-8", "replace")
+        return text.count("\ufffd") - piece.count(b"\xef\xbf\xbd")
+
+
+# ------------------------------------------------------------- raw id stream
+@dataclass
+class RawStream:
+    """The corpus as provisional ids, on disk.
+
+    ids_path: int32 file, one provisional id per token, in corpus order.
+    ends_path: int64 file, the exclusive end offset of every sentence.
+    keys: provisional id -> token (``bytes`` from files, ``str`` from iterables).
+    counts: int64 array, occurrences of each provisional id.
+    """
+
+    ids_path: Path
+    ends_path: Path
+    keys: list
+    counts: np.ndarray
+    n_tokens: int
+    n_sentences: int
+    n_invalid_utf8: int
+
+
+class _RawWriter:
+    """Accumulates provisional ids and sentence ends, flushing to disk in blocks."""
+
+    FLUSH = 1 << 20
+
+    def __init__(self, workdir: Path):
+        self.ids_path = workdir / "raw_ids.i32"
+        self.ends_path = workdir / "raw_ends.i64"
+        self._ids_f = open(self.ids_path, "wb")
+        self._ends_f = open(self.ends_path, "wb")
+        self.vocab: dict = {}
+        self.counts = np.zeros(1024, dtype=np.int64)
+        self.buf: list[int] = []
+        self.ends: list[int] = []
+        self.n_tokens = 0
+        self.n_sentences = 0
+        self._last_end = 0
+
+    def end_sentence(self):
+        """Close the current sentence; an empty one is not recorded."""
+        pos = self.n_tokens + len(self.buf)
+        if pos != self._last_end:
+            self.ends.append(pos)
+            self._last_end = pos
+
+    def maybe_flush(self):
+        if len(self.buf) >= self.FLUSH or len(self.ends) >= self.FLUSH:
+            self.flush()
+
+    def flush(self):
+        if self.buf:
+            arr = np.array(self.buf, dtype=np.int32)
+            n = len(self.vocab)
+            if n > self.counts.shape[0]:
+                grown = np.zeros(max(n, 2 * self.counts.shape[0]), dtype=np.int64)
+                grown[: self.counts.shape[0]] = self.counts
+                self.counts = grown
+            self.counts[:n] += np.bincount(arr, minlength=n)
+            arr.tofile(self._ids_f)
+            self.n_tokens += len(self.buf)
+            self.buf = []
+        if self.ends:
+            np.array(self.ends, dtype=np.int64).tofile(self._ends_f)
+            self.n_sentences += len(self.ends)
+            self.ends = []
+
+    def close(self, n_invalid: int) -> RawStream:
+        self.end_sentence()
+        self.flush()
+        self._ids_f.close()
+        self._ends_f.close()
+        keys = list(self.vocab)
+        return RawStream(self.ids_path, self.ends_path, keys, self.counts[: len(keys)].copy(),
+                         self.n_tokens, self.n_sentences, n_invalid)
+
+    def abort(self):
+        for f in (self._ids_f, self._ends_f):
+            try:
+                f.close()
+            except OSError:
+                pass
+
+
+def read_files(files: list[Path], workdir: Path, chunk_size: int = READ_CHUNK) -> RawStream:
+    """Tokenise text files into a :class:`RawStream` (one pass over the text).
+
+    Tokens are split on ASCII whitespace; every newline ends a sentence (CR is
+    whitespace, so CRLF files read like LF ones); blank lines yield nothing.
+    """
+    w = _RawWriter(workdir)
+    n_invalid = 0
+    try:
+        for path in files:
+            try:
+                f = open_text_binary(path)
+            except OSError as e:
+                raise CorpusError(f"cannot open {path}: {e.strerror or e}") from None
+            try:
+                with f:
+                    for piece in iter_pieces(f, chunk_size):
+                        n_invalid += count_invalid_utf8(piece)
+                        _add_piece(w, piece)
+            except (OSError, EOFError, lzma.LZMAError, zlib_error()) as e:
+                raise CorpusError(f"cannot read {path}: {e}") from None
+            w.end_sentence()  # a file's last line ends a sentence even without newline
+        return w.close(n_invalid)
+    except BaseException:
+        w.abort()
+        raise
+
+
+def zlib_error():
+    import zlib
+
+    return zlib.error
+
+
+def _add_piece(w: _RawWriter, piece: bytes) -> None:
+    vocab = w.vocab
+    setdefault = vocab.setdefault
+    buf = w.buf
+    lines = piece.split(b"\n")
+    last = len(lines) - 1
+    for i, line in enumerate(lines):
+        toks = line.split()
+        if toks:
+            buf.extend([setdefault(t, len(vocab)) for t in toks])
+        if i < last:  # a newline followed this line
+            w.end_sentence()
+    w.maybe_flush()
+
+
+def read_sentences(sentences: Iterable, workdir: Path) -> RawStream:
+    """Turn an iterable of token lists (of ``str``) into a :class:`RawStream`."""
+    w = _RawWriter(workdir)
+    try:
+        vocab = w.vocab
+        setdefault = vocab.setdefault
+        for sent in sentences:
+            if isinstance(sent, (str, bytes)):
+                raise TypeError("each sentence must be a list of tokens, not a string "
+                                "(did you pass a file path inside a list of sentences?)")
+            w.buf.extend([setdefault(str(t), len(vocab)) for t in sent])
+            w.end_sentence()
+            w.maybe_flush()
+        return w.close(0)
+    except BaseException:
+        w.abort()
+        raise
+
+
+# --------------------------------------------------------------- final cache
+@dataclass
+class TokenCache:
+    """Final token ids, memory-mapped.
+
+    tokens: int32 array (n_tokens,), vocabulary ids, pruned words removed.
+    starts: int64 array (n_sentences + 1,), sentence i is tokens[starts[i]:starts[i+1]].
+    """
+
+    tokens: np.ndarray
+    starts: np.ndarray
+    workdir: Path | None = None
+
+    @property
+    def n_tokens(self) -> int:
+        return int(self.starts[-1])
+
+    @property
+    def n_sentences(self) -> int:
+        return self.starts.shape[0] - 1
+
+
+def build_token_cache(raw: RawStream, remap: np.ndarray, max_sentence_length: int,
+                      workdir: Path) -> TokenCache:
+    """Rewrite provisional ids through ``remap`` (int32, -1 = drop) into a :class:`TokenCache`."""
+    tok_path = workdir / "tokens.i32"
+    starts_path = workdir / "starts.i64"
+    raw_ids = np.memmap(raw.ids_path, dtype=np.int32, mode="r") if raw.n_tokens else np.zeros(0, np.int32)
+    raw_ends = (np.memmap(raw.ends_path, dtype=np.int64, mode="r") if raw.n_sentences
+                else np.zeros(0, np.int64))
+    kept_total = 0
+    prev_end = 0  # last sentence end written, in kept-token coordinates
+    with open(tok_path, "wb") as tf, open(starts_path, "wb") as sf:
+        np.zeros(1, np.int64).tofile(sf)
+        n_starts = 1
+        e_lo = 0
+        for lo in range(0, raw.n_tokens, ID_CHUNK):
+            hi = min(lo + ID_CHUNK, raw.n_tokens)
+            new = remap[raw_ids[lo:hi]]
+            keep = new >= 0
+            kept = new[keep]
+            kept.tofile(tf)
+            csum = np.cumsum(keep, dtype=np.int64)
+            e_hi = int(np.searchsorted(raw_ends, hi, side="right"))
+            ends = raw_ends[e_lo:e_hi]
+            e_lo = e_hi
+            new_ends = kept_total + csum[ends - lo - 1]
+            kept_total += int(csum[-1]) if csum.size else 0
+            n_starts += _write_ends(sf, new_ends, prev_end, max_sentence_length)
+            if new_ends.size:
+                prev_end = int(new_ends[-1])
+        # anything after the last recorded end (cannot happen: files end sentences) is closed here
+        if kept_total > prev_end:
+            n_starts += _write_ends(sf, np.array([kept_total], np.int64), prev_end, max_sentence_length)
+    del raw_ids, raw_ends
+    tokens = (np.memmap(tok_path, dtype=np.int32, mode="r") if kept_total
+              else np.zeros(0, np.int32))
+    starts = np.memmap(starts_path, dtype=np.int64, mode="r")
+    assert starts.shape[0] == n_starts
+    return TokenCache(tokens=tokens, starts=starts, workdir=workdir)
+
+
+def _write_ends(sf, ends: np.ndarray, prev_end: int, max_len: int) -> int:
+    """Write non-empty sentence ends, splitting long sentences; returns how many were written."""
+    if ends.size == 0:
+        return 0
+    begins = np.empty_like(ends)
+    begins[0] = prev_end
+    begins[1:] = ends[:-1]
+    nonempty = ends > begins
+    ends, begins = ends[nonempty], begins[nonempty]
+    lengths = ends - begins
+    if lengths.size and lengths.max() > max_len:
+        parts = []
+        for b, e in zip(begins.tolist(), ends.tolist()):
+            if e - b > max_len:
+                parts.append(np.arange(b + max_len, e, max_len, dtype=np.int64))
+            parts.append(np.array([e], np.int64))
+        ends = np.concatenate(parts)
+    ends.astype(np.int64).tofile(sf)
+    return int(ends.size)
+
+
+class WorkDir:
+    """A temporary folder for the token cache, removed on exit, error or Ctrl-C."""
+
+    def __init__(self, cache_dir: str | os.PathLike | None = None):
+        if cache_dir is not None:
+            cache_dir = Path(cache_dir)
+            try:
+                cache_dir.mkdir(parents=True, exist_ok=True)
+            except OSError as e:
+                raise CorpusError(f"cannot create cache directory {cache_dir}: {e.strerror or e}") from None
+        try:
+            self.path = Path(tempfile.mkdtemp(prefix="fastw2v-cache-", dir=cache_dir))
+        except OSError as e:
+            raise CorpusError(f"cannot create a token cache in {cache_dir or tempfile.gettempdir()}: "
+                              f"{e.strerror or e}") from None
+
+    def __enter__(self) -> Path:
+        return self.path
+
+    def __exit__(self, *exc):
+        self.cleanup()
+
+    def cleanup(self):
+        shutil.rmtree(self.path, ignore_errors=True)

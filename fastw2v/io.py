@@ -1,0 +1,252 @@
+"""Files: word2vec text and binary formats, the native model, atomic writes.
+
+Every writer goes through :func:`atomic_write`: the data goes to a temporary
+file beside the target, is flushed and fsynced, then renamed over the target,
+so a crash never leaves a half-written file under the real name.
+
+The native model is a NumPy ``.npz`` archive read with ``allow_pickle=False``:
+arrays plus one JSON metadata blob. Nothing in it can run code.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from .errors import FormatError
+
+NATIVE_FORMAT = "fastw2v-model"
+NATIVE_VERSION = 1
+NATIVE_SUFFIX = ".fw2v"
+TEXT_SUFFIXES = (".txt", ".vec")
+BINARY_SUFFIXES = (".bin",)
+MAX_DIM = 100_000
+
+
+def format_for(path, fmt: str | None = None) -> str:
+    """'text', 'binary' or 'native', from ``fmt`` or else the file extension."""
+    if fmt:
+        fmt = fmt.lower()
+        if fmt in ("text", "txt", "vec"):
+            return "text"
+        if fmt in ("binary", "bin"):
+            return "binary"
+        if fmt in ("native", "model", "fw2v"):
+            return "native"
+        raise FormatError(f"unknown format {fmt!r} (expected text, binary or native)")
+    suffix = Path(path).suffix.lower()
+    if suffix in TEXT_SUFFIXES:
+        return "text"
+    if suffix in BINARY_SUFFIXES:
+        return "binary"
+    return "native"
+
+
+@contextlib.contextmanager
+def atomic_write(path):
+    """Open a temporary binary file beside ``path``; rename it over ``path`` on success only."""
+    path = Path(path)
+    parent = path.parent if str(path.parent) else Path(".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+    except OSError as e:
+        raise FormatError(f"cannot write {path}: {e.strerror or e}") from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+# ----------------------------------------------------------------- word2vec
+def save_word2vec(path, words, vectors: np.ndarray, binary: bool) -> None:
+    """Write word2vec C's text or binary format.
+
+    vectors: float array (n, d), row i is the vector of ``words[i]``. Words
+    must not contain whitespace (the format splits on it).
+    """
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    n, d = vectors.shape
+    if len(words) != n:
+        raise ValueError("words and vectors differ in length")
+    for w in words:
+        if not w or any(ch.isspace() for ch in w):
+            raise FormatError(f"word {w!r} cannot be stored in word2vec format (empty or contains whitespace)")
+    with atomic_write(path) as f:
+        f.write(f"{n} {d}\n".encode())
+        if binary:
+            for w, row in zip(words, vectors):
+                f.write(w.encode("utf-8") + b" " + row.tobytes() + b"\n")
+        else:
+            block = 4096
+            for lo in range(0, n, block):
+                rows = vectors[lo:lo + block]
+                lines = []
+                for w, row in zip(words[lo:lo + block], rows):
+                    lines.append(w + " " + " ".join(f"{x:.6g}" for x in row.tolist()))
+                f.write(("\n".join(lines) + "\n").encode("utf-8"))
+
+
+def _parse_header(line: bytes, path, size: int, binary: bool):
+    parts = line.split()
+    if len(parts) != 2:
+        raise FormatError(f"{path}: line 1: expected a header 'count dim', got {line[:80]!r}")
+    try:
+        n, d = int(parts[0]), int(parts[1])
+    except ValueError:
+        raise FormatError(f"{path}: line 1: header is not two integers: {line[:80]!r}") from None
+    if n < 0 or d < 1 or d > MAX_DIM:
+        raise FormatError(f"{path}: line 1: header declares {n} words of dimension {d}, out of range")
+    # refuse before allocating: each row needs at least d*4 bytes (binary) or 2*d bytes (text)
+    per_row = 4 * d + 2 if binary else 2 * d + 1
+    if n * per_row > size:
+        raise FormatError(f"{path}: header declares {n} words of dimension {d}, but the file has only "
+                          f"{size} bytes: truncated or not a word2vec file")
+    return n, d
+
+
+def load_word2vec(path, binary: bool | None = None):
+    """Read word2vec text or binary format.
+
+    ``binary=None`` decides from the extension (``.bin`` is binary).
+    Returns (words: list of str, vectors: float32 (n, d)).
+    """
+    path = Path(path)
+    if binary is None:
+        binary = path.suffix.lower() in BINARY_SUFFIXES
+    try:
+        size = path.stat().st_size
+        f = open(path, "rb")
+    except OSError as e:
+        raise FormatError(f"cannot open {path}: {e.strerror or e}") from None
+    with f:
+        header = f.readline()
+        n, d = _parse_header(header, path, size, binary)
+        vectors = np.empty((n, d), dtype=np.float32)
+        words = []
+        if binary:
+            for i in range(n):
+                word = bytearray()
+                while True:
+                    ch = f.read(1)
+                    if not ch:
+                        raise FormatError(f"{path}: truncated after {i} of {n} vectors")
+                    if ch == b" ":
+                        break
+                    if ch != b"\n" or word:
+                        word += ch
+                buf = f.read(4 * d)
+                if len(buf) != 4 * d:
+                    raise FormatError(f"{path}: truncated after {i} of {n} vectors")
+                vectors[i] = np.frombuffer(buf, dtype="<f4")
+                words.append(word.decode("utf-8", "replace"))
+        else:
+            for i in range(n):
+                line = f.readline()
+                if not line:
+                    raise FormatError(f"{path}: header declares {n} vectors but the file has {i}")
+                parts = line.rstrip().split(b" ")
+                if len(parts) != d + 1:
+                    raise FormatError(f"{path}: line {i + 2}: expected a word and {d} numbers, got {len(parts) - 1}")
+                try:
+                    vectors[i] = np.array(parts[1:], dtype=np.float32)
+                except ValueError:
+                    raise FormatError(f"{path}: line {i + 2}: not a number in the vector") from None
+                words.append(parts[0].decode("utf-8", "replace"))
+            if f.readline().strip():
+                raise FormatError(f"{path}: header declares {n} vectors but the file has more")
+    if not np.isfinite(vectors).all():
+        raise FormatError(f"{path}: vectors contain NaN or inf")
+    if len(set(words)) != len(words):
+        raise FormatError(f"{path}: the same word appears twice")
+    return words, vectors
+
+
+# ------------------------------------------------------------------- native
+def _pack_words(words):
+    encoded = [w.encode("utf-8") for w in words]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
+    np.cumsum([len(b) for b in encoded], out=offsets[1:])
+    blob = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    return blob, offsets
+
+
+def _unpack_words(blob, offsets):
+    raw = blob.tobytes()
+    off = offsets.tolist()
+    return [raw[off[i]:off[i + 1]].decode("utf-8") for i in range(len(off) - 1)]
+
+
+def save_native(path, arrays: dict, words, meta: dict) -> None:
+    """Write the native model: ``arrays`` (name -> ndarray), the word list and JSON metadata."""
+    blob, offsets = _pack_words(words)
+    meta = dict(meta, format=NATIVE_FORMAT, version=NATIVE_VERSION)
+    payload = dict(arrays)
+    payload["words_blob"] = blob
+    payload["words_offsets"] = offsets
+    payload["meta_json"] = np.frombuffer(json.dumps(meta).encode("utf-8"), dtype=np.uint8)
+    with atomic_write(path) as f:
+        np.savez(f, **payload)
+
+
+def load_native(path, required=("syn0",)):
+    """Read a native model; returns (arrays: dict, words: list, meta: dict).
+
+    Raises :class:`FormatError` for anything that is not a whole fastw2v model
+    of a known version; never unpickles.
+    """
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            names = set(z.files)
+            for need in ("meta_json", "words_blob", "words_offsets") + tuple(required):
+                if need not in names:
+                    raise FormatError(f"{path}: not a fastw2v model (missing {need})")
+            data = {k: z[k] for k in z.files}
+    except FormatError:
+        raise
+    except FileNotFoundError:
+        raise FormatError(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise FormatError(f"{path} is a directory, not a model file") from None
+    except PermissionError as e:
+        raise FormatError(f"cannot open {path}: {e.strerror}") from None
+    except ValueError as e:
+        # np.load raises ValueError for pickled object arrays when allow_pickle=False
+        raise FormatError(f"{path}: refused: not a fastw2v model or contains pickled objects ({e})") from None
+    except (OSError, zipfile.BadZipFile, EOFError, KeyError) as e:
+        raise FormatError(f"{path}: not a fastw2v model or corrupt ({e})") from None
+    try:
+        meta = json.loads(data.pop("meta_json").tobytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise FormatError(f"{path}: corrupt metadata") from None
+    if not isinstance(meta, dict) or meta.get("format") != NATIVE_FORMAT:
+        raise FormatError(f"{path}: not a fastw2v model")
+    if meta.get("version") != NATIVE_VERSION:
+        raise FormatError(f"{path}: model format version {meta.get('version')} is not supported "
+                          f"(this fastw2v reads version {NATIVE_VERSION})")
+    blob, offsets = data.pop("words_blob"), data.pop("words_offsets")
+    if (blob.dtype != np.uint8 or offsets.dtype != np.int64 or offsets.ndim != 1 or offsets.size < 1
+            or offsets[0] != 0 or offsets[-1] != blob.size or np.any(np.diff(offsets) < 0)):
+        raise FormatError(f"{path}: corrupt vocabulary")
+    try:
+        words = _unpack_words(blob, offsets)
+    except UnicodeDecodeError:
+        raise FormatError(f"{path}: corrupt vocabulary") from None
+    n = len(words)
+    for name, arr in data.items():
+        if arr.dtype == object:
+            raise FormatError(f"{path}: refused: array {name} holds Python objects")
+        if arr.ndim >= 1 and arr.shape[0] != n and name in ("syn0", "syn1", "bias", "counts"):
+            raise FormatError(f"{path}: array {name} has {arr.shape[0]} rows for {n} words")
+    return data, words, meta

@@ -1,0 +1,82 @@
+"""Vocabulary: counting, pruning, frequency order, subsampling probabilities."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import CorpusError
+
+
+@dataclass
+class Vocab:
+    """Words in frequency order (count descending, then the word).
+
+    words: list of str, id -> word.
+    counts: int64 array (n_words,), corpus count of each word.
+    """
+
+    words: list
+    counts: np.ndarray
+
+    def __post_init__(self):
+        self.index = {w: i for i, w in enumerate(self.words)}
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    @property
+    def total(self) -> int:
+        """Sum of the counts of the kept words."""
+        return int(self.counts.sum())
+
+
+def build_vocab(keys: list, counts: np.ndarray, min_count: int, max_vocab: int | None):
+    """Prune and order provisional keys.
+
+    keys: provisional id -> token (``bytes`` are decoded as UTF-8 with
+    replacement; tokens that decode to the same string are merged).
+    counts: int64 array, count per provisional id.
+
+    Returns ``(vocab, remap)``: remap is an int32 array provisional id -> final
+    id, or -1 for words that were pruned.
+    """
+    n = len(keys)
+    if n and isinstance(keys[0], bytes):
+        words = [k.decode("utf-8", "replace") for k in keys]
+    else:
+        words = list(keys)
+    # merge keys that decode to the same word (distinct invalid byte runs)
+    uniq: dict = {}
+    group = np.empty(n, dtype=np.int64)
+    for i, w in enumerate(words):
+        group[i] = uniq.setdefault(w, len(uniq))
+    merged_counts = np.bincount(group, weights=counts, minlength=len(uniq)).astype(np.int64) if n else np.zeros(0, np.int64)
+    merged_words = list(uniq)
+    keep = np.flatnonzero(merged_counts >= min_count)
+    if keep.size == 0:
+        raise CorpusError(f"vocabulary is empty: no word occurs at least min_count={min_count} times "
+                          f"({len(merged_words)} distinct words in the corpus)")
+    order = sorted(keep.tolist(), key=lambda i: (-int(merged_counts[i]), merged_words[i]))
+    if max_vocab is not None:
+        order = order[:max_vocab]
+    final_of_group = np.full(len(merged_words), -1, dtype=np.int32)
+    final_of_group[np.asarray(order, dtype=np.int64)] = np.arange(len(order), dtype=np.int32)
+    remap = final_of_group[group] if n else np.zeros(0, np.int32)
+    vocab = Vocab([merged_words[i] for i in order], merged_counts[order].copy())
+    return vocab, remap
+
+
+def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:
+    """word2vec C's subsampling keep probability per word (float32, clipped to 1).
+
+    With t = sample * total: keep(w) = (sqrt(c_w / t) + 1) * t / c_w.
+    ``sample=0`` keeps every word.
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    if sample <= 0:
+        return np.ones(counts.shape[0], dtype=np.float32)
+    t = sample * counts.sum()
+    with np.errstate(divide="ignore"):
+        p = (np.sqrt(counts / t) + 1.0) * t / counts
+    return np.minimum(p, 1.0).astype(np.float32)

@@ -1,0 +1,47 @@
+import gzip
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("FASTW2V_SHARED", ROOT.parent / "shared"))
+DEMO = ROOT / "fastw2v" / "data" / "text8_head.txt.gz"
+WORDSIM = ROOT / "fastw2v" / "data" / "wordsim353.tsv"
+
+
+def zipf_corpus(path: Path, n_words=20000, vocab=300, seed=0, line_len=50):
+    """A synthetic corpus with Zipf word frequencies and some topical structure."""
+    rng = np.random.default_rng(seed)
+    ranks = np.arange(1, vocab + 1)
+    p = 1.0 / ranks
+    p /= p.sum()
+    toks = rng.choice(vocab, size=n_words, p=p)
+    lines = []
+    for lo in range(0, n_words, line_len):
+        lines.append(" ".join(f"w{t}" for t in toks[lo:lo + line_len]))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+@pytest.fixture(scope="session")
+def small_corpus(tmp_path_factory):
+    return zipf_corpus(tmp_path_factory.mktemp("corpus") / "small.txt")
+
+
+@pytest.fixture(scope="session")
+def demo_head(tmp_path_factory):
+    """The first ~200k words of the demo corpus, as plain text in 2000-word lines."""
+    with gzip.open(DEMO, "rt") as f:
+        words = f.read(1_300_000).split()[:200_000]
+    path = tmp_path_factory.mktemp("demo") / "head.txt"
+    path.write_text("\n".join(" ".join(words[i:i + 2000]) for i in range(0, len(words), 2000)) + "\n")
+    return path
+
+
+@pytest.fixture(scope="session")
+def trained_small(small_corpus):
+    import fastw2v
+
+    return fastw2v.Word2Vec(dim=16, epochs=2, min_count=2, threads=2, seed=3).fit(small_corpus)

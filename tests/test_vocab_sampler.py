@@ -1,0 +1,66 @@
+import numpy as np
+import pytest
+from scipy.stats import chisquare
+
+from fastw2v.errors import CorpusError
+from fastw2v.kernels.rng import seed_states
+from fastw2v.sampler import build_alias, noise_weights, sample_many
+from fastw2v.vocab import build_vocab, keep_probabilities
+
+
+def test_vocab_order_min_count_and_max_vocab():
+    keys = ["b", "a", "c", "d", "e"]
+    counts = np.array([5, 5, 9, 1, 2])
+    vocab, remap = build_vocab(keys, counts, min_count=2, max_vocab=None)
+    assert vocab.words == ["c", "a", "b", "e"]  # count descending, then the word
+    assert list(vocab.counts) == [9, 5, 5, 2]
+    assert list(remap) == [2, 1, 0, -1, 3]
+    vocab, remap = build_vocab(keys, counts, min_count=1, max_vocab=2)
+    assert vocab.words == ["c", "a"] and list(remap) == [-1, 1, 0, -1, -1]
+    with pytest.raises(CorpusError, match="min_count=10"):
+        build_vocab(keys, counts, min_count=10, max_vocab=None)
+
+
+def test_byte_keys_that_decode_alike_are_merged():
+    vocab, remap = build_vocab([b"x\xff", b"x\xfe", b"y"], np.array([3, 4, 2]), 1, None)
+    assert vocab.words == ["x\ufffd", "y"] and list(vocab.counts) == [7, 2]
+    assert list(remap) == [0, 0, 1]
+
+
+def test_keep_probability_is_word2vec_formula():
+    counts = np.array([100000, 5000, 300, 7])
+    sample = 1e-3
+    t = sample * counts.sum()
+    expected = np.minimum((np.sqrt(counts / t) + 1) * t / counts, 1.0)
+    assert np.allclose(keep_probabilities(counts, sample), expected, rtol=1e-6)
+    assert np.all(keep_probabilities(counts, 0.0) == 1.0)
+
+
+@pytest.mark.parametrize("noise", ["unigram", "log-uniform"])
+def test_alias_sampler_matches_target_distribution(noise):
+    counts = (50000 / np.arange(1, 201) ** 1.1).astype(np.int64) + 1
+    weights = noise_weights(counts, noise)
+    prob, alias = build_alias(weights)
+    draws = sample_many(prob, alias, seed_states(7, 1)[0], 400_000)
+    observed = np.bincount(draws, minlength=len(counts))
+    expected = weights / weights.sum() * draws.size
+    stat, p = chisquare(observed, expected)
+    assert p > 1e-4, (stat, p)
+
+
+def test_alias_sampler_detects_wrong_distribution():
+    """The chi-square check above can fail: a skewed target is rejected."""
+    counts = np.arange(1, 101, dtype=np.float64)
+    prob, alias = build_alias(counts)
+    draws = sample_many(prob, alias, seed_states(1, 1)[0], 200_000)
+    observed = np.bincount(draws, minlength=100)
+    wrong = counts ** 0.9
+    _, p = chisquare(observed, wrong / wrong.sum() * draws.size)
+    assert p < 1e-6
+
+
+def test_alias_rejects_bad_weights():
+    with pytest.raises(ValueError):
+        build_alias(np.array([0.0, 0.0]))
+    with pytest.raises(ValueError):
+        build_alias(np.array([1.0, -1.0]))

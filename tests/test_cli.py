@@ -1,0 +1,72 @@
+"""The CLI end to end, in subprocesses."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from fastw2v import KeyedVectors
+
+
+def run(*args, cwd=None):
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    return subprocess.run([sys.executable, "-m", "fastw2v", *map(str, args)], capture_output=True, text=True,
+                          cwd=cwd, env=env, timeout=300)
+
+
+def test_train_writes_vectors_report_and_summary(small_corpus, tmp_path):
+    out = tmp_path / "v.txt"
+    rep = tmp_path / "r.json"
+    r = run("train", small_corpus, "-o", out, "--dim", 8, "--epochs", 2, "--min-count", 2, "--report", rep)
+    assert r.returncode == 0, r.stderr
+    assert "Traceback" not in r.stderr
+    assert "saved" in r.stderr.splitlines()[-1]
+    kv = KeyedVectors.load_word2vec_format(out)
+    assert kv.vector_size == 8 and len(kv) > 100
+    report = json.loads(rep.read_text())
+    assert report["corpus_words"] == 20000
+    assert report["vocabulary_size"] == len(kv)
+    assert set(report["seconds"]) == {"read", "vocabulary", "training", "saving"}
+    assert len(report["loss_per_epoch"]) == 2 and report["training_words_per_sec"] > 0
+
+
+def test_default_output_name_and_quiet(small_corpus, tmp_path):
+    r = run("train", small_corpus, "--dim", 8, "--epochs", 1, "--min-count", 2, "-q", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ""
+    assert (tmp_path / "small.fw2v").is_file()
+    r = run("similar", tmp_path / "small.fw2v", "w1", "-n", 3)
+    assert r.returncode == 0 and len(r.stdout.splitlines()) == 4
+
+
+def test_non_terminal_progress_is_log_lines(small_corpus, tmp_path):
+    r = run("train", small_corpus, "-o", tmp_path / "m.bin", "--dim", 8, "--epochs", 1, "--min-count", 2)
+    assert r.returncode == 0
+    assert "\r" not in r.stderr
+    assert r.stderr.splitlines()[-1].startswith("fastw2v:")
+
+
+@pytest.mark.parametrize("args,message", [
+    (["missing.txt"], "no such file"),
+    (["{empty}"], "empty"),
+    (["{small}", "--min-count", "100000"], "vocabulary is empty"),
+    (["{small}", "--dim", "0"], "dim must be >= 1"),
+    (["{small}", "--window", "0"], "window must be >= 1"),
+    (["{small}", "--negative", "0"], "negative must be >= 1"),
+    (["{small}", "--alpha", "0"], "alpha must be > 0"),
+    (["{small}", "--sample", "-1"], "sample must be >= 0"),
+    (["{small}", "-o", "/nonexistent-dir/x.txt"], "output folder does not exist"),
+])
+def test_user_errors_are_one_line(small_corpus, tmp_path, args, message):
+    empty = tmp_path / "empty.txt"
+    empty.write_text("  \n\n")
+    args = [a.format(small=small_corpus, empty=empty) for a in args]
+    r = run("train", *args, "-o" if "-o" not in args else "--quiet", *([tmp_path / "out.fw2v"] if "-o" not in args else []),
+            cwd=tmp_path)
+    assert r.returncode != 0
+    lines = r.stderr.strip().splitlines()
+    assert lines[-1].startswith("Error: ") and message in lines[-1], r.stderr
+    assert "Traceback" not in r.stderr
+    assert not (tmp_path / "out.fw2v").exists()
+    assert not list(tmp_path.glob(".out*"))

@@ -1,0 +1,157 @@
+"""Kernels against a NumPy reference of the word2vec formulas.
+
+The reference draws its random numbers from the same per-thread stream as
+the kernel, so whole sentences can be replayed and compared to 1e-5.
+"""
+import numpy as np
+import pytest
+from numba import njit
+
+import fastw2v
+from fastw2v.config import TrainConfig
+from fastw2v.kernels import driver, ns
+from fastw2v.kernels.rng import randbelow, seed_states
+from fastw2v.sampler import alias_draw
+from fastw2v.trainer import build_tables
+
+V, D, K = 30, 12, 4
+
+
+def sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def setup(seed=0):
+    rng = np.random.default_rng(seed)
+    syn0 = (rng.normal(size=(V, D)) * 0.3).astype(np.float32)
+    syn1 = (rng.normal(size=(V, D)) * 0.3).astype(np.float32)
+    counts = (1000 / np.arange(1, V + 1)).astype(np.int64) + 1
+    tables = build_tables(counts, TrainConfig(negative=K))
+    return syn0, syn1, tables
+
+
+def ref_ns(H, target, syn1, cand, alpha):
+    """Negative sampling on inputs H (n, d) and candidates [target, negatives...].
+
+    Returns (GH, new syn1, loss) from the formulas: logits = H U^T,
+    G = alpha * (label - sigmoid(logits)), GH = G U, U += G^T H.
+    """
+    U = syn1[cand].astype(np.float64)
+    logits = H.astype(np.float64) @ U.T
+    labels = np.zeros(len(cand))
+    labels[0] = 1.0
+    G = alpha * (labels - sigmoid(logits))
+    skip = np.array([c > 0 and w == target for c, w in enumerate(cand)])
+    G[:, skip] = 0.0
+    loss_terms = np.where(labels == 1, -np.log(sigmoid(logits)), -np.log(sigmoid(-logits)))
+    loss = loss_terms[:, ~skip].sum()
+    GH = G @ U
+    new = syn1.astype(np.float64).copy()
+    for c, w in enumerate(cand):
+        new[w] += G[:, c] @ H
+    return GH, new, loss
+
+
+@njit
+def _ns_step(H, n_in, GH, target, syn1, tables, k, alpha, state, cand, G):
+    return ns.step(H, n_in, GH, target, syn1, syn1[0], tables, k, alpha, state, cand, G, True)
+
+
+@pytest.mark.parametrize("n_in", [1, 4])
+def test_ns_step_equals_reference(n_in):
+    syn0, syn1, tables = setup()
+    H = syn0[:n_in].copy()
+    GH = np.zeros_like(H)
+    cand = np.zeros(K + 1, np.int64)
+    G = np.zeros((n_in, K + 1), np.float32)
+    state = seed_states(11, 1)[0]
+    before = syn1.copy()
+    loss = _ns_step(H, n_in, GH, 3, syn1, tables, K, np.float32(0.05), state, cand, G)
+    GH_ref, syn1_ref, loss_ref = ref_ns(H, 3, before, list(cand), 0.05)
+    assert np.abs(GH - GH_ref).max() < 1e-5
+    assert np.abs(syn1 - syn1_ref).max() < 1e-5
+    assert abs(loss - loss_ref) < 1e-4
+    untouched = np.setdiff1d(np.arange(V), cand)
+    assert np.array_equal(syn1[untouched], before[untouched])
+
+
+def test_ns_step_skips_noise_equal_to_target():
+    syn0, syn1, tables = setup()
+    # noise table that always draws word 0
+    tables = (np.ones(1), np.zeros(1, np.int32)) + tables[2:]
+    H = syn0[:1].copy()
+    GH = np.zeros_like(H)
+    cand = np.zeros(K + 1, np.int64)
+    G = np.zeros((1, K + 1), np.float32)
+    before = syn1.copy()
+    _ns_step(H, 1, GH, 0, syn1, tables, K, np.float32(0.05), seed_states(1, 1)[0], cand, G)
+    GH_ref, syn1_ref, _ = ref_ns(H, 0, before, [0] * (K + 1), 0.05)
+    assert np.allclose(GH, GH_ref, atol=1e-6) and np.allclose(syn1, syn1_ref, atol=1e-6)
+
+
+def ref_sentence(model, sent, syn0, syn1, tables, window, alpha, batched, state):
+    """Replays sg_sentence / cbow_sentence with the same random draws."""
+    prob, alias = tables[0], tables[1]
+    syn0 = syn0.astype(np.float64).copy()
+    syn1 = syn1.astype(np.float64).copy()
+    n = len(sent)
+    for i in range(n):
+        half = window - randbelow(state, window)
+        ctx = [sent[j] for j in range(max(0, i - half), min(n, i + half + 1)) if j != i]
+        if not ctx:
+            continue
+        target = sent[i]
+        if model == "cbow":
+            h = syn0[ctx].mean(axis=0, keepdims=True)
+            cand = [target] + [alias_draw(prob, alias, state) for _ in range(K)]
+            GH, syn1, _ = ref_ns(h, target, syn1, cand, alpha)
+            for w in ctx:
+                syn0[w] += GH[0]
+            continue
+        H = syn0[ctx].copy()
+        groups = [list(range(len(ctx)))] if batched else [[r] for r in range(len(ctx))]
+        for grp in groups:
+            cand = [target] + [alias_draw(prob, alias, state) for _ in range(K)]
+            GH, syn1, _ = ref_ns(H[grp], target, syn1, cand, alpha)
+            for r, g in zip(grp, GH):
+                syn0[ctx[r]] += g
+    return syn0, syn1
+
+
+@pytest.mark.parametrize("model,batched", [("sg", True), ("sg", False), ("cbow", True)])
+def test_sentence_kernels_equal_reference(model, batched):
+    syn0, syn1, tables = setup(1)
+    sent = np.array([3, 7, 1, 0, 7, 12, 5, 2, 9], dtype=np.int32)
+    window = 3
+    alpha = 0.05
+    st_ref = seed_states(5, 1)[0]
+    ref0, ref1 = ref_sentence(model, list(sent), syn0, syn1, tables, window, alpha, batched, st_ref)
+    scratch = driver.make_scratch(1, len(sent), window, D, K + 1)
+    out = np.zeros(8)
+    fn = driver.sg_sentence if model == "sg" else driver.cbow_sentence
+    st = seed_states(5, 1)[0]
+    fn(sent, len(sent), syn0, syn1, syn1[0], tables, 0, window, K, batched, np.float32(alpha), st,
+       scratch[1][0], scratch[2][0], scratch[3][0], scratch[4][0], scratch[5][0], 1, 0, out)
+    assert np.abs(syn0 - ref0).max() < 1e-5
+    assert np.abs(syn1 - ref1).max() < 1e-5
+    assert st[0] == st_ref[0]  # same number of draws
+
+
+def test_one_thread_is_bit_identical_and_seed_matters(small_corpus):
+    kw = dict(dim=16, epochs=2, min_count=2, threads=1)
+    a = fastw2v.Word2Vec(seed=5, **kw).fit(small_corpus)
+    b = fastw2v.Word2Vec(seed=5, **kw).fit(small_corpus)
+    c = fastw2v.Word2Vec(seed=6, **kw).fit(small_corpus)
+    assert np.array_equal(a.wv.vectors, b.wv.vectors)
+    assert np.array_equal(a.syn1, b.syn1)
+    assert not np.array_equal(a.wv.vectors, c.wv.vectors)
+
+
+@pytest.mark.parametrize("model", ["sg", "cbow"])
+def test_training_lowers_the_loss(small_corpus, model):
+    m = fastw2v.Word2Vec(model=model, dim=16, epochs=4, min_count=2, threads=2, sample=0).fit(small_corpus)
+    losses = [h["loss"] for h in m.history]
+    assert len(losses) == 4 and all(np.isfinite(losses))
+    assert losses[-1] < losses[0]
+    assert m.history[0]["words"] == 20000
+    assert np.isfinite(m.wv.vectors).all()

@@ -70,3 +70,28 @@ def test_user_errors_are_one_line(small_corpus, tmp_path, args, message):
     assert "Traceback" not in r.stderr
     assert not (tmp_path / "out.fw2v").exists()
     assert not list(tmp_path.glob(".out*"))
+
+
+def test_terminal_progress_bar(small_corpus, tmp_path):
+    """On a terminal stderr gets a redrawn bar (carriage returns) with words/s, lr and loss."""
+    import pty
+
+    master, slave = pty.openpty()
+    p = subprocess.Popen([sys.executable, "-m", "fastw2v", "train", str(small_corpus), "-o", str(tmp_path / "m.txt"),
+                          "--dim", "8", "--epochs", "3", "--min-count", "2"], stderr=slave, stdout=subprocess.DEVNULL)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 4096)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    p.wait(timeout=300)
+    os.close(master)
+    text = b"".join(chunks).decode()
+    assert p.returncode == 0
+    assert "\r[" in text and "words/s" in text and "lr " in text and "loss " in text
+    assert "saved" in text

@@ -159,5 +159,70 @@ def similar(model_path, words, topn, negative):
         click.echo(f"  {word:<20} {sim:.4f}")
 
 
+@main.command()
+@click.argument("model_path", metavar="MODEL", type=click.Path())
+@click.argument("a")
+@click.argument("b")
+@click.argument("c")
+@click.option("-n", "--topn", type=click.IntRange(1), default=5, show_default=True)
+def analogy(model_path, a, b, c, topn):
+    """A is to B as C is to ?  (nearest words to B - A + C, 3CosAdd)."""
+    wv = load_vectors(model_path)
+    try:
+        hits = wv.most_similar(positive=[b, c], negative=[a], topn=topn)
+    except KeyError as e:
+        fail(e.args[0])
+    click.echo(f"{a} : {b} :: {c} : ?")
+    for word, sim in hits:
+        click.echo(f"  {word:<20} {sim:.4f}")
+
+
+@main.command()
+@click.argument("model_path", metavar="MODEL", type=click.Path())
+@click.option("--analogies", "analogy_file", type=click.Path(), default=None,
+              help="questions-words file [default: the bundled Google set].")
+@click.option("--pairs", "pair_files", type=click.Path(), multiple=True,
+              help="word-pair similarity file(s) [default: the bundled WordSim-353].")
+@click.option("--restrict-vocab", type=click.IntRange(1), default=30000, show_default=True,
+              help="Analogies use only this many most frequent words.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def evaluate(model_path, analogy_file, pair_files, restrict_vocab, as_json):
+    """Score vectors on analogy and word-pair similarity benchmarks."""
+    from .keyedvectors import DATA_DIR
+
+    for f in ([analogy_file] if analogy_file else []) + list(pair_files):
+        if not Path(f).is_file():
+            fail(f"no such file: {f}")
+    wv = load_vectors(model_path)
+    if not analogy_file and not pair_files:
+        analogy_file = DATA_DIR / "questions-words.txt"
+        pair_files = [DATA_DIR / "wordsim353.tsv"]
+    out = {"model": str(model_path)}
+    if analogy_file:
+        r = wv.evaluate_word_analogies(analogy_file, restrict_vocab=restrict_vocab)
+        out["analogies"] = {
+            "file": str(analogy_file), "accuracy": r["accuracy"], "correct": r["correct"],
+            "incorrect": r["incorrect"], "oov": r["oov"], "oov_ratio": r["oov_ratio"],
+            "sections": [{"section": s["section"], "correct": len(s["correct"]), "incorrect": len(s["incorrect"])}
+                         for s in r["sections"]],
+        }
+    out["pairs"] = [dict(wv.evaluate_word_pairs(f), file=str(f)) for f in pair_files]
+    if as_json:
+        click.echo(json.dumps(out, indent=2))
+        return
+    if analogy_file:
+        a = out["analogies"]
+        click.echo(f"Analogies: {a['file']} (top {restrict_vocab} words)")
+        click.echo(f"  {'section':<32} {'correct':>8} {'total':>8} {'accuracy':>9}")
+        for s in a["sections"]:
+            n = s["correct"] + s["incorrect"]
+            click.echo(f"  {s['section']:<32} {s['correct']:>8} {n:>8} {s['correct'] / n if n else 0:>9.3f}")
+        click.echo(f"  questions skipped as out of vocabulary: {a['oov']} ({100 * a['oov_ratio']:.1f}%)")
+    for p in out["pairs"]:
+        click.echo(f"Word pairs: {p['file']}")
+        click.echo(f"  pearson {p['pearson']:.4f}  spearman {p['spearman']:.4f}  pairs {p['pairs']}  "
+                   f"out of vocabulary {100 * p['oov_ratio']:.1f}%")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

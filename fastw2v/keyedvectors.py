@@ -79,70 +79,232 @@ class KeyedVectors:
 
     # --------------------------------------------------------------- queries
     def similarity(self, w1, w2) -> float:
+        """Cosine similarity of two words."""
         n = self.get_normed_vectors()
         return float(n[self.get_index(w1)] @ n[self.get_index(w2)])
 
-    def most_similar(self, positive=(), negative=(), topn: int = 10, restrict_vocab: int | None = None):
-        """Nearest words by cosine to mean(positive) - mean(negative) of unit vectors (3CosAdd).
+    def distance(self, w1, w2) -> float:
+        """1 - cosine similarity."""
+        return 1.0 - self.similarity(w1, w2)
 
-        Returns a list of (word, similarity), query words excluded.
+    def n_similarity(self, ws1, ws2) -> float:
+        """Cosine similarity between the means of two word sets."""
+        ws1, ws2 = list(ws1), list(ws2)
+        if not ws1 or not ws2:
+            raise ValueError("n_similarity needs two non-empty word lists")
+        v1 = self[ws1].mean(axis=0)
+        v2 = self[ws2].mean(axis=0)
+        return float(_unit(v1) @ _unit(v2))
+
+    def _query(self, positive, negative):
+        """Unit-normalised mean of +/- unit vectors (words or raw vectors) and the word ids used."""
+        if isinstance(positive, (str, np.ndarray)):
+            positive = [positive]
+        if isinstance(negative, (str, np.ndarray)):
+            negative = [negative]
+        positive, negative = list(positive or []), list(negative or [])
+        if not positive and not negative:
+            raise ValueError("give at least one positive or negative word")
+        normed = self.get_normed_vectors()
+        query = np.zeros(self.vector_size, dtype=np.float64)
+        used = []
+        for items, sign in ((positive, 1.0), (negative, -1.0)):
+            for item in items:
+                if isinstance(item, np.ndarray):
+                    if item.shape != (self.vector_size,):
+                        raise ValueError(f"vector must have shape ({self.vector_size},)")
+                    query += sign * item
+                else:
+                    i = self.get_index(item)
+                    used.append(i)
+                    query += sign * normed[i]
+        query /= len(positive) + len(negative)
+        return _unit(query).astype(np.float32), used
+
+    def most_similar(self, positive=(), negative=(), topn: int = 10, restrict_vocab: int | None = None):
+        """Words nearest to mean(positive) - mean(negative) by cosine (3CosAdd).
+
+        positive, negative: words (or raw vectors of shape (dim,)).
+        restrict_vocab: only the N most frequent words are candidates.
+        Returns a list of (word, cosine similarity), best first, query words excluded.
+        """
+        query, used = self._query(positive, negative)
+        return self._top(query, topn, exclude=set(used), restrict_vocab=restrict_vocab)
+
+    def most_similar_cosmul(self, positive=(), negative=(), topn: int = 10, restrict_vocab: int | None = None):
+        """Levy & Goldberg's 3CosMul: prod over positive of s / (prod over negative of s + 1e-6).
+
+        s = (1 + cos) / 2 maps cosines to [0, 1]. Returns a list of (word, score).
         """
         if isinstance(positive, str):
             positive = [positive]
         if isinstance(negative, str):
             negative = [negative]
-        positive, negative = list(positive), list(negative)
-        if not positive and not negative:
-            raise ValueError("most_similar needs at least one word")
-        normed = self.get_normed_vectors()
-        idx = [self.get_index(w) for w in positive + negative]
-        weights = [1.0] * len(positive) + [-1.0] * len(negative)
-        query = np.zeros(self.vector_size, dtype=np.float32)
-        for i, wt in zip(idx, weights):
-            query += wt * normed[i]
-        return self._top(query, topn, exclude=set(idx), restrict_vocab=restrict_vocab)
+        positive, negative = list(positive or []), list(negative or [])
+        if not positive:
+            raise ValueError("most_similar_cosmul needs at least one positive word")
+        normed = self._limited(restrict_vocab)
+        all_normed = self.get_normed_vectors()
+        pos = [all_normed[self.get_index(w)] for w in positive]
+        neg = [all_normed[self.get_index(w)] for w in negative]
+        pos_s = [(1.0 + normed @ v) / 2.0 for v in pos]
+        neg_s = [(1.0 + normed @ v) / 2.0 for v in neg]
+        score = np.prod(pos_s, axis=0) / (np.prod(neg_s, axis=0) + 1e-6)
+        exclude = {self.key_to_index[w] for w in positive + negative}
+        return self._best(score, topn, exclude)
 
     def similar_by_vector(self, vector, topn: int = 10, restrict_vocab: int | None = None):
-        return self._top(np.asarray(vector, dtype=np.float32), topn, exclude=set(), restrict_vocab=restrict_vocab)
+        """Words nearest to a raw vector by cosine; a list of (word, similarity)."""
+        return self._top(_unit(np.asarray(vector, dtype=np.float32)), topn, exclude=set(),
+                         restrict_vocab=restrict_vocab)
+
+    def similar_by_word(self, word, topn: int = 10, restrict_vocab: int | None = None):
+        return self.most_similar(positive=[word], topn=topn, restrict_vocab=restrict_vocab)
+
+    def doesnt_match(self, words) -> str:
+        """The word furthest from the mean of the others' unit vectors."""
+        words = list(words)
+        if not words:
+            raise ValueError("doesnt_match needs at least one word")
+        normed = self.get_normed_vectors()
+        vecs = np.stack([normed[self.get_index(w)] for w in words])
+        mean = _unit(vecs.mean(axis=0))
+        return words[int(np.argmin(vecs @ mean))]
+
+    def closer_than(self, w1, w2) -> list:
+        """Words closer to w1 than w2 is (w1 itself excluded)."""
+        normed = self.get_normed_vectors()
+        i = self.get_index(w1)
+        sims = normed @ normed[i]
+        limit = sims[self.get_index(w2)]
+        sims[i] = -np.inf
+        return [self.index_to_key[j] for j in np.flatnonzero(sims > limit)]
+
+    def rank(self, w1, w2) -> int:
+        """Rank of w2 among the neighbours of w1 (1 = nearest)."""
+        return len(self.closer_than(w1, w2)) + 1
+
+    def _limited(self, restrict_vocab):
+        normed = self.get_normed_vectors()
+        if restrict_vocab is None:
+            return normed
+        return normed[: max(0, min(int(restrict_vocab), len(self)))]
 
     def _top(self, query, topn, exclude, restrict_vocab):
-        normed = self.get_normed_vectors()
-        limit = len(self) if restrict_vocab is None else min(int(restrict_vocab), len(self))
-        qn = np.linalg.norm(query)
-        if qn > 0:
-            query = query / qn
-        sims = normed[:limit] @ query
-        k = min(topn + len(exclude), limit)
+        return self._best(self._limited(restrict_vocab) @ query, topn, exclude)
+
+    def _best(self, scores, topn, exclude):
+        if topn is None or topn < 1:
+            raise ValueError("topn must be a positive integer")
+        k = min(topn + len(exclude), scores.shape[0])
         if k <= 0:
             return []
-        best = np.argpartition(-sims, k - 1)[:k]
-        best = best[np.argsort(-sims[best], kind="stable")]
-        out = [(self.index_to_key[i], float(sims[i])) for i in best if i not in exclude]
-        return out[:topn]
+        best = np.argpartition(-scores, k - 1)[:k] if k < scores.shape[0] else np.arange(scores.shape[0])
+        best = best[np.argsort(-scores[best], kind="stable")]
+        return [(self.index_to_key[i], float(scores[i])) for i in best if i not in exclude][:topn]
 
     # ------------------------------------------------------------ evaluation
-    def evaluate_word_pairs(self, path=None, delimiter=None, case_insensitive: bool = True):
+    def evaluate_word_analogies(self, path=None, restrict_vocab: int = 30000, case_insensitive: bool = True,
+                                batch_size: int = 1024):
+        """Accuracy on an analogy set in the questions-words format (3CosAdd).
+
+        ``: section`` lines start sections; other lines hold four words "a b c
+        expected" (a is to b as c is to expected). Questions with a word
+        outside the ``restrict_vocab`` most frequent words are skipped and
+        counted. The answer is the first of the 5 nearest words to b - a + c
+        (unit vectors) that is not a question word, as gensim does. Questions
+        are scored in batches by matrix products.
+
+        Returns a dict: ``accuracy`` (correct / answered), ``correct``,
+        ``incorrect``, ``oov`` (questions skipped), ``oov_ratio``,
+        ``questions`` (all lines with four words) and ``sections``: a list of
+        dicts with ``section``, ``correct`` and ``incorrect`` lists of
+        (a, b, c, expected) tuples, ending with the "Total accuracy" section.
+        """
+        path = Path(path) if path is not None else DATA_DIR / "questions-words.txt"
+        limit = min(int(restrict_vocab), len(self))
+        fold = str.upper if case_insensitive else (lambda w: w)
+        ok_vocab = {}
+        for i in range(limit - 1, -1, -1):  # the most frequent spelling wins
+            ok_vocab[fold(self.index_to_key[i])] = i
+        sections, questions, oov = [], [], 0
+        for lineno, line in _read_lines(path):
+            if line.startswith(":"):
+                sections.append({"section": line[1:].strip(), "correct": [], "incorrect": []})
+                continue
+            words = line.split()
+            if len(words) != 4:
+                raise FormatError(f"{path}: line {lineno}: expected four words, got {len(words)}")
+            if not sections:
+                raise FormatError(f"{path}: line {lineno}: question before the first ': section' line")
+            words = tuple(fold(w) for w in words)
+            if any(w not in ok_vocab for w in words):
+                oov += 1
+                continue
+            questions.append((len(sections) - 1, words))
+        normed = self.get_normed_vectors()[:limit]
+        for lo in range(0, len(questions), batch_size):
+            batch = questions[lo:lo + batch_size]
+            ids = np.array([[ok_vocab[w] for w in q[:3]] for _, q in batch], dtype=np.int64)
+            query = normed[ids[:, 1]] - normed[ids[:, 0]] + normed[ids[:, 2]]
+            query /= np.maximum(np.linalg.norm(query, axis=1, keepdims=True), 1e-12)
+            sims = query @ normed.T
+            rows = np.arange(len(batch))[:, None]
+            sims[rows, ids] = -np.inf  # most_similar leaves out the query words
+            best = sims.argmax(axis=1)
+            for r, ((sec, (a, b, c, expected)), i) in enumerate(zip(batch, best.tolist())):
+                predicted = fold(self.index_to_key[i])
+                if predicted in (a, b, c):
+                    # a case variant of a question word: take the first of the top 5 that is not one
+                    k = min(5, limit)
+                    cands = np.argpartition(-sims[r], k - 1)[:k]
+                    for j in cands[np.argsort(-sims[r, cands], kind="stable")].tolist():
+                        predicted = fold(self.index_to_key[j])
+                        if predicted in ok_vocab and predicted not in (a, b, c):
+                            break
+                key = "correct" if predicted == expected else "incorrect"
+                sections[sec][key].append((a, b, c, expected))
+        correct = sum(len(s["correct"]) for s in sections)
+        incorrect = sum(len(s["incorrect"]) for s in sections)
+        total_q = correct + incorrect + oov
+        sections = [s for s in sections if s["correct"] or s["incorrect"]]
+        sections.append({"section": "Total accuracy",
+                         "correct": [q for s in sections for q in s["correct"]],
+                         "incorrect": [q for s in sections for q in s["incorrect"]]})
+        return {
+            "accuracy": correct / (correct + incorrect) if correct + incorrect else 0.0,
+            "correct": correct,
+            "incorrect": incorrect,
+            "oov": oov,
+            "oov_ratio": oov / total_q if total_q else 0.0,
+            "questions": total_q,
+            "sections": sections,
+        }
+
+    def evaluate_word_pairs(self, path=None, delimiter=None, restrict_vocab: int = 300000,
+                            case_insensitive: bool = True):
         """Correlation of cosine similarity with human scores (WordSim-353 style).
 
-        Lines are ``word1 word2 score`` split by tab, or by whitespace when no tab
-        is present; ``#`` starts a comment. Returns a dict with ``pearson``,
-        ``spearman`` (ties get their average rank), ``oov_ratio`` (share of pairs
-        with a word not in the vocabulary) and ``pairs`` (pairs used).
+        Lines are ``word1 word2 score`` split by ``delimiter``; by default a tab
+        when the line has one, else any whitespace; ``#`` starts a comment;
+        CRLF is fine. Only the ``restrict_vocab`` most frequent words count as
+        known. Returns a dict: ``pearson``, ``spearman`` (ties get their
+        average rank), ``oov_ratio`` (share of pairs with an unknown word, 0..1)
+        and ``pairs`` (pairs used).
         """
         path = Path(path) if path is not None else DATA_DIR / "wordsim353.tsv"
-        lookup = self._lookup(case_insensitive)
+        limit = min(int(restrict_vocab), len(self))
+        fold = str.upper if case_insensitive else (lambda w: w)
+        ok_vocab = {}
+        for i in range(limit - 1, -1, -1):
+            ok_vocab[fold(self.index_to_key[i])] = i
         normed = self.get_normed_vectors()
         human, model, total = [], [], 0
-        try:
-            text = path.read_bytes().decode("utf-8", "replace")
-        except OSError as e:
-            raise FormatError(f"cannot read {path}: {e.strerror or e}") from None
-        for lineno, line in enumerate(text.splitlines(), 1):
-            line = line.strip()
-            if not line or line.startswith("#"):
+        for lineno, line in _read_lines(path):
+            if line.startswith("#"):
                 continue
-            parts = line.split(delimiter if delimiter else ("\t" if "\t" in line else None))
-            parts = [p.strip() for p in parts if p.strip()]
+            sep = delimiter if delimiter else ("\t" if "\t" in line else None)
+            parts = [p.strip() for p in line.split(sep) if p.strip()]
             if len(parts) != 3:
                 raise FormatError(f"{path}: line {lineno}: expected 'word1 word2 score', got {line[:80]!r}")
             try:
@@ -150,7 +312,7 @@ class KeyedVectors:
             except ValueError:
                 raise FormatError(f"{path}: line {lineno}: score {parts[2]!r} is not a number") from None
             total += 1
-            a, b = lookup(parts[0]), lookup(parts[1])
+            a, b = ok_vocab.get(fold(parts[0])), ok_vocab.get(fold(parts[1]))
             if a is None or b is None:
                 continue
             human.append(score)
@@ -165,14 +327,6 @@ class KeyedVectors:
             "pairs": len(human),
         }
 
-    def _lookup(self, case_insensitive):
-        if not case_insensitive:
-            return self.key_to_index.get
-        lower = {}
-        for i, w in enumerate(self.index_to_key):  # most frequent spelling wins
-            lower.setdefault(w.lower(), i)
-        return lambda w: lower.get(w.lower())
-
     # ------------------------------------------------------------------ files
     def save_word2vec_format(self, path, binary: bool = False):
         """Write word2vec C's text (default) or binary format, atomically."""
@@ -183,6 +337,23 @@ class KeyedVectors:
         """Read word2vec C's text or binary format (binary when ``.bin`` unless told)."""
         words, vectors = io.load_word2vec(path, binary=binary)
         return cls(words, vectors)
+
+
+def _read_lines(path):
+    """(line number, stripped line) for the non-blank lines of a UTF-8 text file."""
+    try:
+        text = Path(path).read_bytes().decode("utf-8", "replace")
+    except OSError as e:
+        raise FormatError(f"cannot read {path}: {e.strerror or e}") from None
+    for lineno, line in enumerate(text.splitlines(), 1):
+        line = line.strip()
+        if line:
+            yield lineno, line
+
+
+def _unit(v):
+    n = np.linalg.norm(v)
+    return v / n if n > 0 else v
 
 
 def _rank(x: np.ndarray) -> np.ndarray:

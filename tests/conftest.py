@@ -45,3 +45,14 @@ def trained_small(small_corpus):
     import fastw2v
 
     return fastw2v.Word2Vec(dim=16, epochs=2, min_count=2, threads=2, seed=3).fit(small_corpus)
+
+
+@pytest.fixture(scope="session")
+def text8_vectors(tmp_path_factory):
+    """Vectors trained 1 epoch on the shipped text8 sample, saved as word2vec binary."""
+    import fastw2v
+
+    m = fastw2v.Word2Vec(epochs=1, sample=1e-4, threads=2, dim=50, seed=4).fit(DEMO)
+    path = tmp_path_factory.mktemp("vec") / "t8.bin"
+    m.wv.save_word2vec_format(path, binary=True)
+    return path

@@ -8,6 +8,10 @@ import pytest
 
 from fastw2v import KeyedVectors
 
+from .conftest import ROOT
+
+ROOT_DATA = ROOT / "fastw2v" / "data"
+
 
 def run(*args, cwd=None):
     env = dict(os.environ, PYTHONUNBUFFERED="1")
@@ -95,3 +99,32 @@ def test_terminal_progress_bar(small_corpus, tmp_path):
     assert p.returncode == 0
     assert "\r[" in text and "words/s" in text and "lr " in text and "loss " in text
     assert "saved" in text
+
+
+def test_query_commands(text8_vectors, tmp_path):
+    r = run("similar", text8_vectors, "king", "-n", 3)
+    assert r.returncode == 0 and len(r.stdout.splitlines()) == 4
+    r = run("analogy", text8_vectors, "man", "king", "woman", "-n", 2)
+    assert r.returncode == 0 and r.stdout.startswith("man : king :: woman : ?")
+    r = run("evaluate", text8_vectors)
+    assert r.returncode == 0, r.stderr
+    assert "capital-common-countries" in r.stdout and "spearman" in r.stdout
+    r = run("evaluate", text8_vectors, "--json", "--pairs", ROOT_DATA / "wordsim353.tsv")
+    data = json.loads(r.stdout)
+    assert "analogies" not in data and len(data["pairs"]) == 1
+
+
+@pytest.mark.parametrize("args,message", [
+    (["similar", "{vec}", "kingg"], "'kingg' not in vocabulary"),
+    (["analogy", "{vec}", "man", "king", "wommman"], "'wommman' not in vocabulary"),
+    (["similar", "missing.bin", "king"], "no such file"),
+    (["evaluate", "{vec}", "--analogies", "{bad}"], "line 2"),
+    (["evaluate", "{vec}", "--pairs", "missing.tsv"], "no such file"),
+])
+def test_query_errors_are_one_line(text8_vectors, tmp_path, args, message):
+    bad = tmp_path / "bad.txt"
+    bad.write_text(": s\na b c\n")
+    r = run(*[a.format(vec=text8_vectors, bad=bad) for a in args], cwd=tmp_path)
+    assert r.returncode != 0
+    assert r.stderr.strip().splitlines()[-1].startswith("Error: ") and message in r.stderr
+    assert "Traceback" not in r.stderr

@@ -65,11 +65,16 @@ class KeyedVectors:
 
     # ---------------------------------------------------------------- norms
     def get_normed_vectors(self) -> np.ndarray:
-        """Unit-length rows (float32, cached); all-zero rows stay zero."""
+        """Unit-length rows (float32 (n_words, dim), computed once and cached); zero rows stay zero."""
         if self._norms is None:
-            norms = np.linalg.norm(self.vectors, axis=1, keepdims=True)
-            norms[norms == 0] = 1.0
-            self._norms = (self.vectors / norms).astype(np.float32)
+            out = np.empty_like(self.vectors)
+            step = 65536  # chunks keep the float32 temporaries small
+            for lo in range(0, len(out), step):
+                block = self.vectors[lo:lo + step]
+                norms = np.sqrt(np.einsum("ij,ij->i", block, block))
+                norms[norms == 0] = 1.0
+                np.divide(block, norms[:, None], out=out[lo:lo + step])
+            self._norms = out
         return self._norms
 
     def fill_norms(self, force: bool = False):

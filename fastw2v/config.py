@@ -74,6 +74,9 @@ class TrainConfig:
             raise ConfigError(f"noise must be one of {', '.join(NOISES)}, got {self.noise!r}")
         if self.vectors not in VECTOR_CHOICES:
             raise ConfigError(f"vectors must be one of {', '.join(VECTOR_CHOICES)}, got {self.vectors!r}")
+        if self.loss == "hs" and self.vectors != "in":
+            raise ConfigError("vectors 'out' and 'sum' need a loss with one output row per word "
+                              "(ns, nce, softmax); hs output rows are tree nodes")
         _int_at_least("dim", self.dim, 1, upper=100_000)
         _int_at_least("window", self.window, 1, upper=1000)
         _int_at_least("epochs", self.epochs, 1)

@@ -13,7 +13,7 @@ from .config import TrainConfig
 from .corpus import WorkDir, build_token_cache, corpus_files, read_files, read_sentences
 from .errors import CorpusError, FormatError
 from .keyedvectors import KeyedVectors
-from .trainer import Progress, init_weights, train
+from .trainer import Progress, init_bias, init_weights, train
 from .vocab import Vocab, build_vocab
 
 CONFIG_NAMES = [f.name for f in dataclasses.fields(TrainConfig) if f.name != "extra"]
@@ -75,7 +75,8 @@ class Word2Vec:
             for p in (raw.ids_path, raw.ends_path):
                 _unlink(p)
             timings["vocabulary"] = time.perf_counter() - t1
-            syn0, syn1, bias = init_weights(len(vocab), cfg.dim, cfg.seed)
+            syn0, syn1, _ = init_weights(len(vocab), cfg.dim, cfg.seed)
+            bias = init_bias(vocab.counts, cfg.loss)
             t2 = time.perf_counter()
             result = train(cache, vocab.counts, syn0, syn1, bias, cfg, raw.n_tokens, progress)
             timings["training"] = time.perf_counter() - t2

@@ -19,6 +19,7 @@ import numpy as np
 from .config import TrainConfig
 from .corpus import TokenCache
 from .errors import TrainingDiverged
+from .huffman import build_huffman
 from .kernels import driver
 from .kernels.rng import seed_states
 from .sampler import build_alias, noise_weights
@@ -38,6 +39,19 @@ def init_weights(n_words: int, dim: int, seed: int):
     return syn0, syn1, bias
 
 
+def init_bias(counts: np.ndarray, loss: str) -> np.ndarray:
+    """Output biases at the start: log unigram probability for nce and softmax, else zero.
+
+    With b_w = log P(w) the corrected logits start as the best context-free
+    model (Mnih & Teh 2012) instead of a large positive logit for every rare
+    noise word, whose first updates would otherwise shove rare output rows hard.
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    if loss in ("nce", "softmax") and counts.size:
+        return np.log(counts / counts.sum()).astype(np.float32)
+    return np.zeros(counts.shape[0], dtype=np.float32)
+
+
 def build_tables(counts: np.ndarray, cfg: TrainConfig):
     """The kernels' lookup tables: (noise_prob, noise_alias, noise_logq, hs_points, hs_codes, hs_lens).
 
@@ -49,10 +63,20 @@ def build_tables(counts: np.ndarray, cfg: TrainConfig):
     k = max(cfg.negative, 1)
     with np.errstate(divide="ignore"):
         logq = np.log(k * p).astype(np.float32)
-    hs_points = np.zeros((1, 1), dtype=np.int32)
-    hs_codes = np.zeros((1, 1), dtype=np.int8)
-    hs_lens = np.zeros(1, dtype=np.int32)
+    if cfg.loss == "hs":
+        hs_points, hs_codes, hs_lens = build_huffman(counts)
+    else:
+        hs_points = np.zeros((1, 1), dtype=np.int32)
+        hs_codes = np.zeros((1, 1), dtype=np.int8)
+        hs_lens = np.zeros(1, dtype=np.int32)
     return (prob, alias, logq, hs_points, hs_codes, hs_lens)
+
+
+def max_candidates(tables, cfg: TrainConfig) -> int:
+    """Columns the per-thread candidate buffers need: 1 + k, or the deepest Huffman path."""
+    if cfg.loss == "hs":
+        return max(1, int(tables[3].shape[1]))
+    return 1 + max(cfg.negative, 1)
 
 
 def plan_blocks(starts: np.ndarray, s_lo: int, s_hi: int, n_blocks: int) -> np.ndarray:
@@ -147,7 +171,7 @@ def train(cache: TokenCache, counts: np.ndarray, syn0, syn1, bias, cfg: TrainCon
     keep_prob = _keep_prob(counts, cfg.sample)
     states = seed_states(cfg.seed, n_threads)
     max_len = max(1, min(cfg.max_sentence_length, _longest_sentence(cache)))
-    scratch = driver.make_scratch(n_threads, max_len, cfg.window, cfg.dim, 1 + max(cfg.negative, 1))
+    scratch = driver.make_scratch(n_threads, max_len, cfg.window, cfg.dim, max_candidates(tables, cfg))
     stats = np.zeros((n_threads, 8), dtype=np.float64)
 
     n_tok = cache.n_tokens

@@ -78,3 +78,21 @@ def test_broken_files_are_refused(tmp_path):
     junk.write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(FormatError):
         fastw2v.load(junk)
+
+
+@pytest.mark.parametrize("which", ["in", "out", "sum"])
+def test_vectors_choice_and_biases_saved(small_corpus, tmp_path, which):
+    m = fastw2v.Word2Vec(loss="nce", dim=8, epochs=1, min_count=2, threads=1, vectors=which).fit(small_corpus)
+    m.save(tmp_path / "v.txt")
+    kv = KeyedVectors.load_word2vec_format(tmp_path / "v.txt")
+    expected = {"in": m.wv.vectors, "out": m.syn1, "sum": m.wv.vectors + m.syn1}[which]
+    assert np.allclose(kv.vectors, expected, atol=1e-5)
+    m.save(tmp_path / "m.fw2v")
+    back = fastw2v.load(tmp_path / "m.fw2v")
+    assert back.config.loss == "nce" and back.bias.any()
+    assert np.array_equal(back.bias, m.bias) and np.array_equal(back.syn1, m.syn1)
+
+
+def test_hs_refuses_output_vectors():
+    with pytest.raises(fastw2v.ConfigError, match="hs"):
+        fastw2v.Word2Vec(loss="hs", vectors="sum")

@@ -8,12 +8,16 @@ so the schedule stays in Python between calls.
 import numpy as np
 from numba import njit, prange
 
-from . import ns
+from . import hs, ns, sampled
 from .rng import randbelow, uniform
 
 SG = 0
 CBOW = 1
+# loss codes, as in fastw2v.config.LOSSES
 NS = 0
+HS = 1
+NCE = 2
+SOFTMAX = 3
 
 # stats columns, per thread (one 64-byte row each)
 ST_LOSS = 0  # summed loss of the examples whose loss was computed
@@ -26,8 +30,15 @@ ST_EXAMPLES = 4  # (input, target) examples trained
 @njit(inline="always")
 def loss_step(loss, H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss):
     """The loss table: one branch per loss, all with the shared signature."""
-    # further losses are added here, one branch each
-    return ns.step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss)
+    if loss == NS:
+        return ns.step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss)
+    if loss == HS:
+        return hs.step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss)
+    if loss == NCE:
+        return sampled.nce_step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G,
+                                want_loss)
+    return sampled.softmax_step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G,
+                                want_loss)
 
 
 @njit(inline="always")

@@ -1,0 +1,137 @@
+"""Every loss: the kernel's update is -alpha times the gradient of the exact loss.
+
+The loss is written out in NumPy from its definition; its gradient is taken
+by central finite differences in float64, for one input (sg exact, cbow's
+context mean) and for four inputs sharing one draw (sg batched).
+"""
+import heapq
+
+import numpy as np
+import pytest
+from numba import njit
+
+from fastw2v.config import TrainConfig
+from fastw2v.huffman import build_huffman
+from fastw2v.kernels import driver
+from fastw2v.kernels.rng import seed_states
+from fastw2v.trainer import build_tables, max_candidates
+
+V, D, K = 25, 6, 5
+LOSS_CODES = {"ns": driver.NS, "hs": driver.HS, "nce": driver.NCE, "softmax": driver.SOFTMAX}
+
+
+def softplus(x):
+    return np.logaddexp(0.0, x)
+
+
+def reference_loss(loss, H, U, b, target, cand, tables):
+    """Summed loss over the rows of H, from the definitions in the README."""
+    logq = tables[2].astype(np.float64)
+    total = 0.0
+    for h in H:
+        if loss == "hs":
+            points, codes, lens = tables[3], tables[4], tables[5]
+            for n, bit in zip(points[target, :lens[target]], codes[target, :lens[target]]):
+                total += softplus(-(1 - 2 * bit) * (h @ U[n]))
+            continue
+        keep = [0] + [c for c in range(1, len(cand)) if cand[c] != target]
+        if loss == "ns":
+            z = np.array([h @ U[cand[c]] for c in keep])
+        else:
+            z = np.array([h @ U[cand[c]] + b[cand[c]] - logq[cand[c]] for c in keep])
+        if loss == "softmax":
+            total += np.logaddexp.reduce(z) - z[0]
+        else:
+            total += softplus(-z[0]) + softplus(z[1:]).sum()
+    return total
+
+
+def numeric_grad(f, x, eps=1e-6):
+    g = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"])
+    for _ in it:
+        i = it.multi_index
+        old = x[i]
+        x[i] = old + eps
+        up = f()
+        x[i] = old - eps
+        down = f()
+        x[i] = old
+        g[i] = (up - down) / (2 * eps)
+    return g
+
+
+@njit
+def _step(code, H, n_in, GH, target, syn1, bias, tables, k, alpha, state, cand, G):
+    return driver.loss_step(code, H, n_in, GH, target, syn1, bias, tables, k, alpha, state, cand, G, True)
+
+
+def setup(loss, seed=0):
+    rng = np.random.default_rng(seed)
+    counts = (3000 / np.arange(1, V + 1) ** 1.2).astype(np.int64) + 1
+    cfg = TrainConfig(loss=loss, negative=K)
+    tables = build_tables(counts, cfg)
+    syn1 = (rng.normal(size=(V, D)) * 0.5).astype(np.float32)
+    bias = (rng.normal(size=V) * 0.5).astype(np.float32)
+    return rng, tables, syn1, bias, max_candidates(tables, cfg)
+
+
+@pytest.mark.parametrize("loss", ["ns", "hs", "nce", "softmax"])
+@pytest.mark.parametrize("n_in", [1, 4])  # 1: sg exact and cbow's mean input; 4: sg batched
+@pytest.mark.parametrize("target", [0, 7, 24])
+def test_update_is_gradient_of_exact_loss(loss, n_in, target):
+    rng, tables, syn1, bias, n_cand = setup(loss, seed=target)
+    H = (rng.normal(size=(n_in, D)) * 0.5).astype(np.float32)
+    GH = np.zeros_like(H)
+    cand = np.zeros(n_cand, np.int64)
+    G = np.zeros((n_in, n_cand), np.float32)
+    U0, b0 = syn1.astype(np.float64), bias.astype(np.float64)
+    alpha = 0.1
+    got_loss = _step(LOSS_CODES[loss], H, n_in, GH, target, syn1, bias, tables, K, np.float32(alpha),
+                     seed_states(target + 1, 1)[0], cand, G)
+    cand = cand.tolist()
+    H64, U64, b64 = H.astype(np.float64), U0.copy(), b0.copy()
+    f = lambda: reference_loss(loss, H64, U64, b64, target, cand, tables)  # noqa: E731
+    assert got_loss == pytest.approx(f(), rel=1e-5, abs=1e-5)
+    assert np.allclose(GH, -alpha * numeric_grad(f, H64), atol=2e-6)
+    assert np.allclose(syn1 - U0, -alpha * numeric_grad(f, U64), atol=2e-6)
+    if loss in ("nce", "softmax"):
+        assert np.allclose(bias - b0, -alpha * numeric_grad(f, b64), atol=2e-6)
+    else:
+        assert np.array_equal(bias, b0.astype(np.float32))
+
+
+def test_softmax_drops_accidental_hits():
+    """With a noise table that always draws the target, only the true logit is left: zero loss, no update."""
+    _, tables, syn1, bias, n_cand = setup("softmax")
+    tables = (np.ones(1), np.zeros(1, np.int32)) + tables[2:]
+    H = np.ones((1, D), np.float32)
+    GH = np.zeros_like(H)
+    before = syn1.copy()
+    loss = _step(driver.SOFTMAX, H, 1, GH, 0, syn1, bias, tables, K, np.float32(0.1), seed_states(1, 1)[0],
+                 np.zeros(n_cand, np.int64), np.zeros((1, n_cand), np.float32))
+    assert loss == pytest.approx(0.0, abs=1e-6)
+    assert np.array_equal(syn1, before) and not GH.any()
+
+
+def huffman_cost(counts):
+    heap = list(map(int, counts))
+    heapq.heapify(heap)
+    cost = 0
+    while len(heap) > 1:
+        a, b = heapq.heappop(heap), heapq.heappop(heap)
+        cost += a + b
+        heapq.heappush(heap, a + b)
+    return cost
+
+
+def test_huffman_tree_is_optimal_and_prefix_free():
+    counts = np.sort(np.random.default_rng(3).integers(1, 1000, size=300))[::-1].astype(np.int64)
+    points, codes, lens = build_huffman(counts)
+    assert int((lens * counts).sum()) == huffman_cost(counts)  # optimal expected code length
+    assert sum(2.0 ** -int(n) for n in lens) == pytest.approx(1.0)  # a full binary tree
+    words = {"".join(map(str, codes[w, :lens[w]])) for w in range(len(counts))}
+    assert len(words) == len(counts)
+    assert all(points[w, 0] == len(counts) - 2 for w in range(len(counts)))  # every path starts at the root
+    assert points.max() <= len(counts) - 2 and points.min() >= 0
+    assert lens[0] <= lens[-1]  # frequent words get short codes

@@ -149,6 +149,33 @@ class _RawWriter:
             self.ends.append(pos)
             self._last_end = pos
 
+    def add_arrays(self, ids: np.ndarray, ends: np.ndarray):
+        """Append int32 ids and int64 global sentence ends produced by the byte tokenizer."""
+        self.flush()
+        if ends.size and ends[0] == self._last_end:
+            ends = ends[1:]
+        if ends.size:
+            self._last_end = int(ends[-1])
+            ends.tofile(self._ends_f)
+            self.n_sentences += int(ends.size)
+        if ids.size:
+            self._count(ids)
+            ids.tofile(self._ids_f)
+            self.n_tokens += int(ids.size)
+
+    def _count(self, arr: np.ndarray):
+        n = self.n_keys()
+        if n > self.counts.shape[0]:
+            grown = np.zeros(max(n, 2 * self.counts.shape[0]), dtype=np.int64)
+            grown[: self.counts.shape[0]] = self.counts
+            self.counts = grown
+        self.counts[:n] += np.bincount(arr, minlength=n)[:n]
+
+    def n_keys(self) -> int:
+        return len(self.vocab) if self.byte_vocab is None else self.byte_vocab.n_words
+
+    byte_vocab = None
+
     def maybe_flush(self):
         if len(self.buf) >= self.FLUSH or len(self.ends) >= self.FLUSH:
             self.flush()
@@ -156,12 +183,7 @@ class _RawWriter:
     def flush(self):
         if self.buf:
             arr = np.array(self.buf, dtype=np.int32)
-            n = len(self.vocab)
-            if n > self.counts.shape[0]:
-                grown = np.zeros(max(n, 2 * self.counts.shape[0]), dtype=np.int64)
-                grown[: self.counts.shape[0]] = self.counts
-                self.counts = grown
-            self.counts[:n] += np.bincount(arr, minlength=n)
+            self._count(arr)
             arr.tofile(self._ids_f)
             self.n_tokens += len(self.buf)
             self.buf = []
@@ -175,7 +197,7 @@ class _RawWriter:
         self.flush()
         self._ids_f.close()
         self._ends_f.close()
-        keys = list(self.vocab)
+        keys = list(self.vocab) if self.byte_vocab is None else self.byte_vocab.keys()
         return RawStream(self.ids_path, self.ends_path, keys, self.counts[: len(keys)].copy(),
                          self.n_tokens, self.n_sentences, n_invalid)
 
@@ -194,6 +216,7 @@ def read_files(files: list[Path], workdir: Path, chunk_size: int = READ_CHUNK) -
     whitespace, so CRLF files read like LF ones); blank lines yield nothing.
     """
     w = _RawWriter(workdir)
+    w.byte_vocab = ByteVocab()
     n_invalid = 0
     try:
         for path in files:
@@ -205,7 +228,8 @@ def read_files(files: list[Path], workdir: Path, chunk_size: int = READ_CHUNK) -
                 with f:
                     for piece in iter_pieces(f, chunk_size):
                         n_invalid += count_invalid_utf8(piece)
-                        _add_piece(w, piece)
+                        ids, ends = w.byte_vocab.tokenize(piece, w.n_tokens)
+                        w.add_arrays(ids, ends)
             except (OSError, EOFError, lzma.LZMAError, zlib_error()) as e:
                 raise CorpusError(f"cannot read {path}: {e}") from None
             w.end_sentence()  # a file's last line ends a sentence even without newline
@@ -221,19 +245,57 @@ def zlib_error():
     return zlib.error
 
 
-def _add_piece(w: _RawWriter, piece: bytes) -> None:
-    vocab = w.vocab
-    setdefault = vocab.setdefault
-    buf = w.buf
-    lines = piece.split(b"\n")
-    last = len(lines) - 1
-    for i, line in enumerate(lines):
-        toks = line.split()
-        if toks:
-            buf.extend([setdefault(t, len(vocab)) for t in toks])
-        if i < last:  # a newline followed this line
-            w.end_sentence()
-    w.maybe_flush()
+class ByteVocab:
+    """Distinct tokens (as bytes) and their provisional ids, grown as the text is read."""
+
+    def __init__(self, slots: int = 1 << 16, pool: int = 1 << 20):
+        self.slot_hash = np.zeros(slots, dtype=np.uint64)
+        self.slot_id = np.full(slots, -1, dtype=np.int64)
+        self.pool = np.zeros(pool, dtype=np.uint8)
+        self.tok_off = np.zeros(slots // 2, dtype=np.int64)
+        self.tok_len = np.zeros(slots // 2, dtype=np.int64)
+        self.pool_off = 0
+        self.n_words = 0
+
+    def tokenize(self, piece: bytes, total_before: int):
+        """Ids (int32) and global sentence ends (int64) of one piece of text."""
+        from .kernels.tokenize import tokenize_piece
+
+        buf = np.frombuffer(piece, dtype=np.uint8)
+        ids = np.empty(len(piece) // 2 + 1, dtype=np.int32)
+        ends = np.empty(piece.count(b"\n") + 1, dtype=np.int64)
+        pos = n_ids = n_ends = 0
+        while True:
+            pos, self.pool_off, self.n_words, n_ids, n_ends, status = tokenize_piece(
+                buf, pos, self.slot_hash, self.slot_id, self.pool, self.pool_off, self.tok_off, self.tok_len,
+                self.n_words, ids, n_ids, ends, n_ends, total_before)
+            if status == 0:
+                return ids[:n_ids], ends[:n_ends]
+            self._grow(len(piece) - pos)
+
+    def _grow(self, need_bytes: int):
+        from .kernels.tokenize import rehash
+
+        if self.n_words >= self.slot_hash.shape[0] // 2 or self.n_words >= self.tok_off.shape[0]:
+            size = self.slot_hash.shape[0] * 2
+            new_hash = np.zeros(size, dtype=np.uint64)
+            new_id = np.full(size, -1, dtype=np.int64)
+            rehash(self.slot_hash, self.slot_id, new_hash, new_id)
+            self.slot_hash, self.slot_id = new_hash, new_id
+            for name in ("tok_off", "tok_len"):
+                old = getattr(self, name)
+                grown = np.zeros(size // 2, dtype=np.int64)
+                grown[: old.shape[0]] = old
+                setattr(self, name, grown)
+        if self.pool_off + need_bytes > self.pool.shape[0] or self.pool_off * 2 > self.pool.shape[0]:
+            grown = np.zeros(max(2 * self.pool.shape[0], self.pool_off + need_bytes), dtype=np.uint8)
+            grown[: self.pool_off] = self.pool[: self.pool_off]
+            self.pool = grown
+
+    def keys(self) -> list:
+        raw = self.pool[: self.pool_off].tobytes()
+        return [raw[o:o + n] for o, n in zip(self.tok_off[: self.n_words].tolist(),
+                                              self.tok_len[: self.n_words].tolist())]
 
 
 def read_sentences(sentences: Iterable, workdir: Path) -> RawStream:

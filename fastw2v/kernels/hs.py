@@ -11,7 +11,7 @@ Same signature as ``ns.step``; ``negative`` is unused. tables[3:6] are
 """
 from numba import njit
 
-from .common import apply_batch, dot, sigmoid_and_softplus
+from .common import apply_batch, dot_rows, sigmoid_and_softplus
 
 
 @njit(inline="always")
@@ -23,9 +23,8 @@ def step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, 
         cand[c] = points[target, c]
     loss = 0.0
     for r in range(n_in):
-        h = H[r]
         for c in range(n_c):
-            x = dot(h, syn1[cand[c]], d)
+            x = dot_rows(H, r, syn1, cand[c], d)
             f, l_pos, l_neg = sigmoid_and_softplus(x)
             label = 1.0 - codes[target, c]
             G[r, c] = (label - f) * alpha

@@ -20,7 +20,7 @@ word2vec C. Loss per input: softplus(-h.u_t) + sum_neg softplus(h.u_n).
 from numba import njit
 
 from ..sampler import alias_draw
-from .common import apply_batch, dot, sigmoid_and_softplus
+from .common import apply_batch, dot_rows, sigmoid_and_softplus
 
 
 @njit(inline="always")
@@ -33,13 +33,12 @@ def step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, 
     n_c = 1 + negative
     loss = 0.0
     for r in range(n_in):
-        h = H[r]
         for c in range(n_c):
             w = cand[c]
             if c > 0 and w == target:
                 G[r, c] = 0.0
                 continue
-            x = dot(h, syn1[w], d)
+            x = dot_rows(H, r, syn1, w, d)
             f, l_pos, l_neg = sigmoid_and_softplus(x)
             if c == 0:
                 G[r, c] = (1.0 - f) * alpha

@@ -21,7 +21,7 @@ import math
 from numba import njit
 
 from ..sampler import alias_draw
-from .common import apply_batch, dot, sigmoid_and_softplus
+from .common import apply_batch, dot_rows, sigmoid_and_softplus
 
 
 @njit(inline="always")
@@ -33,8 +33,8 @@ def _draw(target, tables, negative, state, cand):
 
 
 @njit(inline="always")
-def _logit(h, syn1, bias, logq, w, d):
-    return dot(h, syn1[w], d) + bias[w] - logq[w]
+def _logit(H, r, syn1, bias, logq, w, d):
+    return dot_rows(H, r, syn1, w, d) + bias[w] - logq[w]
 
 
 @njit(inline="always")
@@ -53,13 +53,12 @@ def softmax_step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state
     n_c = _draw(target, tables, negative, state, cand)
     loss = 0.0
     for r in range(n_in):
-        h = H[r]
         zmax = -1e30
         for c in range(n_c):  # logits into G, accidental hits marked
             w = cand[c]
             if c > 0 and w == target:
                 continue
-            z = _logit(h, syn1, bias, logq, w, d)
+            z = _logit(H, r, syn1, bias, logq, w, d)
             G[r, c] = z
             if z > zmax:
                 zmax = z
@@ -90,13 +89,12 @@ def nce_step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, ca
     n_c = _draw(target, tables, negative, state, cand)
     loss = 0.0
     for r in range(n_in):
-        h = H[r]
         for c in range(n_c):
             w = cand[c]
             if c > 0 and w == target:
                 G[r, c] = 0.0
                 continue
-            z = _logit(h, syn1, bias, logq, w, d)
+            z = _logit(H, r, syn1, bias, logq, w, d)
             f, l_pos, l_neg = sigmoid_and_softplus(z)
             if c == 0:
                 G[r, c] = (1.0 - f) * alpha

@@ -52,6 +52,24 @@ def main():
     """fastw2v: fast word2vec on the CPU."""
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory in MB (VmHWM; ru_maxrss where /proc is missing).
+
+    VmHWM belongs to the current address space, so unlike ru_maxrss it does not
+    inherit the parent's size from before exec.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
 def default_output(corpus: str) -> Path:
     """The corpus name without compression/text suffixes plus the native extension, in the current folder."""
     name = Path(corpus.rstrip("/\\")).name or "model"
@@ -100,14 +118,19 @@ def _check_output_dir(path: Path):
               help="What text/binary outputs hold: input, output or summed vectors.")
 @click.option("--cache-dir", type=click.Path(), default=None, help="Where the temporary token cache goes.")
 @click.option("--report", type=click.Path(), default=None, help="Write a JSON report of the run here.")
+@click.option("--plot-loss", type=click.Path(), default=None,
+              help="Save a PNG of loss and words/s over training (needs fastw2v[plot]).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress or summary.")
-def train(corpus, output, fmt, cache_dir, report, quiet, **settings):
+def train(corpus, output, fmt, cache_dir, report, plot_loss, quiet, **settings):
     """Train word vectors on CORPUS (files or directories; .gz/.bz2/.xz by extension)."""
     t0 = time.perf_counter()
     out = Path(output) if output else default_output(corpus[0])
     _check_output_dir(out)
     if report:
         _check_output_dir(Path(report))
+    if plot_loss:
+        _check_output_dir(Path(plot_loss))
+        _need_matplotlib()
     model = Word2Vec(cache_dir=cache_dir, quiet=quiet, **settings)
     progress = Progress(quiet=quiet)
     model.fit(list(corpus), progress=progress)
@@ -116,8 +139,12 @@ def train(corpus, output, fmt, cache_dir, report, quiet, **settings):
     saving = time.perf_counter() - t_save
     model.report["seconds"]["saving"] = saving
     total = time.perf_counter() - t0
-    rep = dict(model.report, output=str(out), format=kind, total_seconds=total,
+    rep = dict(model.report, output=str(out), format=kind, total_seconds=total, peak_rss_mb=peak_rss_mb(),
                settings=model.config.to_dict(), history=model.history)
+    if plot_loss:
+        from .plot import plot_training
+
+        plot_training(model.trace, plot_loss)
     if report:
         with io.atomic_write(report) as f:
             f.write(json.dumps(rep, indent=2).encode("utf-8"))
@@ -222,6 +249,58 @@ def evaluate(model_path, analogy_file, pair_files, restrict_vocab, as_json):
         click.echo(f"Word pairs: {p['file']}")
         click.echo(f"  pearson {p['pearson']:.4f}  spearman {p['spearman']:.4f}  pairs {p['pairs']}  "
                    f"out of vocabulary {100 * p['oov_ratio']:.1f}%")
+
+
+def _need_matplotlib():
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        fail("plots need matplotlib: pip install 'fastw2v[plot]'")
+
+
+@main.command()
+@click.argument("model_path", metavar="MODEL", type=click.Path())
+@click.argument("words", nargs=-1, required=True)
+@click.option("-o", "--output", required=True, type=click.Path(), help="PNG file to write.")
+@click.option("-n", "--neighbours", type=click.IntRange(0), default=0, show_default=True,
+              help="Also draw each word's N nearest neighbours.")
+def plot(model_path, words, output, neighbours):
+    """A labelled 2-D PCA map of WORDS (needs fastw2v[plot])."""
+    _need_matplotlib()
+    out = Path(output)
+    _check_output_dir(out)
+    wv = load_vectors(model_path)
+    from .plot import plot_words
+
+    try:
+        drawn = plot_words(wv, words, out, neighbours=neighbours)
+    except KeyError as e:
+        fail(e.args[0])
+    click.echo(f"wrote {out} ({len(drawn)} words)", err=True)
+
+
+@main.command()
+@click.argument("model_path", metavar="MODEL", type=click.Path())
+@click.option("--format", "fmt", type=click.Choice(["projector", "npy", "text", "binary"]), required=True)
+@click.option("-o", "--output", required=True, type=click.Path(),
+              help="A folder for projector/npy, a file for text/binary.")
+@click.option("--top", type=click.IntRange(1), default=None, help="Only the N most frequent words.")
+def export(model_path, fmt, output, top):
+    """Export vectors: TensorFlow projector TSVs, NumPy .npy + vocab.txt, or word2vec text/binary."""
+    wv = load_vectors(model_path)
+    words, vectors = wv.index_to_key, wv.vectors
+    if top is not None:
+        words, vectors = words[:top], vectors[:top]
+    out = Path(output)
+    if fmt in ("projector", "npy"):
+        if out.exists() and not out.is_dir():
+            fail(f"{out} exists and is not a folder")
+        written = (io.export_projector if fmt == "projector" else io.export_npy)(out, words, vectors)
+    else:
+        _check_output_dir(out)
+        io.save_word2vec(out, words, vectors, binary=(fmt == "binary"))
+        written = [out]
+    click.echo(f"wrote {len(words):,} vectors: " + ", ".join(str(p) for p in written), err=True)
 
 
 if __name__ == "__main__":  # pragma: no cover

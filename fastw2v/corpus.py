@@ -26,7 +26,7 @@ import numpy as np
 from .errors import CorpusError
 
 READ_CHUNK = 1 << 22  # bytes of text read at a time
-ID_CHUNK = 1 << 22  # token ids remapped at a time
+ID_CHUNK = 1 << 20  # token ids remapped at a time
 _WS = (b"\n", b" ", b"\t", b"\r")
 
 
@@ -341,42 +341,90 @@ class TokenCache:
 
 def build_token_cache(raw: RawStream, remap: np.ndarray, max_sentence_length: int,
                       workdir: Path) -> TokenCache:
-    """Rewrite provisional ids through ``remap`` (int32, -1 = drop) into a :class:`TokenCache`."""
+    """Rewrite provisional ids through ``remap`` (int32, -1 = drop) into a :class:`TokenCache`.
+
+    The raw files are read sequentially in ``ID_CHUNK`` pieces (no memory map),
+    so memory stays flat whatever the corpus size.
+    """
     tok_path = workdir / "tokens.i32"
     starts_path = workdir / "starts.i64"
-    raw_ids = np.memmap(raw.ids_path, dtype=np.int32, mode="r") if raw.n_tokens else np.zeros(0, np.int32)
-    raw_ends = (np.memmap(raw.ends_path, dtype=np.int64, mode="r") if raw.n_sentences
-                else np.zeros(0, np.int64))
     kept_total = 0
     prev_end = 0  # last sentence end written, in kept-token coordinates
-    with open(tok_path, "wb") as tf, open(starts_path, "wb") as sf:
+    ends = _EndsReader(raw.ends_path, raw.n_sentences)
+    with open(raw.ids_path, "rb") as rf, open(tok_path, "wb") as tf, open(starts_path, "wb") as sf:
         np.zeros(1, np.int64).tofile(sf)
         n_starts = 1
-        e_lo = 0
         for lo in range(0, raw.n_tokens, ID_CHUNK):
             hi = min(lo + ID_CHUNK, raw.n_tokens)
-            new = remap[raw_ids[lo:hi]]
+            new = remap[np.fromfile(rf, dtype=np.int32, count=hi - lo)]
             keep = new >= 0
-            kept = new[keep]
-            kept.tofile(tf)
-            csum = np.cumsum(keep, dtype=np.int64)
-            e_hi = int(np.searchsorted(raw_ends, hi, side="right"))
-            ends = raw_ends[e_lo:e_hi]
-            e_lo = e_hi
-            new_ends = kept_total + csum[ends - lo - 1]
+            new[keep].tofile(tf)
+            csum = np.cumsum(keep, dtype=np.int32)
+            chunk_ends = ends.take_until(hi)
+            new_ends = kept_total + csum[chunk_ends - lo - 1].astype(np.int64)
             kept_total += int(csum[-1]) if csum.size else 0
             n_starts += _write_ends(sf, new_ends, prev_end, max_sentence_length)
             if new_ends.size:
                 prev_end = int(new_ends[-1])
+            del new, keep, csum
         # anything after the last recorded end (cannot happen: files end sentences) is closed here
         if kept_total > prev_end:
             n_starts += _write_ends(sf, np.array([kept_total], np.int64), prev_end, max_sentence_length)
-    del raw_ids, raw_ends
     tokens = (np.memmap(tok_path, dtype=np.int32, mode="r") if kept_total
               else np.zeros(0, np.int32))
     starts = np.memmap(starts_path, dtype=np.int64, mode="r")
     assert starts.shape[0] == n_starts
     return TokenCache(tokens=tokens, starts=starts, workdir=workdir)
+
+
+class _EndsReader:
+    """Sentence ends from the raw int64 file, handed out in order, a block at a time."""
+
+    def __init__(self, path: Path, n: int, block: int = 1 << 20):
+        self.f = open(path, "rb") if n else None
+        self.left = n
+        self.block = block
+        self.buf = np.zeros(0, np.int64)
+
+    def take_until(self, hi: int) -> np.ndarray:
+        """All remaining ends <= hi."""
+        parts = []
+        while True:
+            if self.buf.size == 0 and self.left:
+                self.buf = np.fromfile(self.f, dtype=np.int64, count=min(self.block, self.left))
+                self.left -= self.buf.size
+                if self.left == 0:
+                    self.f.close()
+            cut = int(np.searchsorted(self.buf, hi, side="right"))
+            parts.append(self.buf[:cut])
+            self.buf = self.buf[cut:]
+            if self.buf.size or not self.left:
+                break
+        return np.concatenate(parts) if len(parts) > 1 else parts[0]
+
+
+def release_pages(arr: np.ndarray, lo: int, hi: int) -> None:
+    """Tell the kernel we are done with elements lo:hi of a memory-mapped array.
+
+    Resident pages of a file mapping count in RSS; dropping those behind the
+    training position keeps memory flat for corpora of any size (the data stays
+    on disk and in the page cache, and is read again next epoch).
+    """
+    import mmap
+
+    mm = getattr(arr, "_mmap", None)
+    if mm is None or not hasattr(mm, "madvise") or hi <= lo:
+        return
+    item = arr.itemsize
+    page = mmap.PAGESIZE
+    offset = getattr(arr, "offset", 0)
+    start = ((offset + lo * item) // page) * page
+    stop = ((offset + hi * item) // page) * page
+    if stop > start:
+        try:
+            mm.madvise(mmap.MADV_DONTNEED, start, stop - start)
+        except (OSError, ValueError):
+            pass
 
 
 def _write_ends(sf, ends: np.ndarray, prev_end: int, max_len: int) -> int:

@@ -250,3 +250,34 @@ def load_native(path, required=("syn0",)):
         if arr.ndim >= 1 and arr.shape[0] != n and name in ("syn0", "syn1", "bias", "counts"):
             raise FormatError(f"{path}: array {name} has {arr.shape[0]} rows for {n} words")
     return data, words, meta
+
+
+# ------------------------------------------------------------------- export
+def export_projector(out_dir, words, vectors: np.ndarray) -> list:
+    """TensorFlow Embedding Projector files: vectors.tsv (tab-separated floats) and metadata.tsv.
+
+    Returns the paths written. Each file is written atomically.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    vec_path, meta_path = out_dir / "vectors.tsv", out_dir / "metadata.tsv"
+    with atomic_write(vec_path) as f:
+        for lo in range(0, len(words), 4096):
+            rows = vectors[lo:lo + 4096]
+            f.write(("\n".join("\t".join(f"{x:.6g}" for x in row) for row in rows.tolist()) + "\n").encode())
+    with atomic_write(meta_path) as f:
+        # the projector reads a one-column metadata file without a header; tabs and newlines would split it
+        f.write(("\n".join(w.replace("\t", " ").replace("\n", " ") for w in words) + "\n").encode("utf-8"))
+    return [vec_path, meta_path]
+
+
+def export_npy(out_dir, words, vectors: np.ndarray) -> list:
+    """vectors.npy (float32 (n, dim), row i = line i of vocab.txt) and vocab.txt (UTF-8, one word a line)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    npy_path, vocab_path = out_dir / "vectors.npy", out_dir / "vocab.txt"
+    with atomic_write(npy_path) as f:
+        np.save(f, np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
+    with atomic_write(vocab_path) as f:
+        f.write(("\n".join(words) + "\n").encode("utf-8"))
+    return [npy_path, vocab_path]

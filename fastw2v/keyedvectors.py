@@ -332,6 +332,115 @@ class KeyedVectors:
             "pairs": len(human),
         }
 
+    # ------------------------------------------------------------ pipelines
+    def embedding_matrix(self, word_index=None, oov: str = "random", padding_idx: int | None = 0,
+                         seed: int = 0):
+        """A float32 weight matrix for an Embedding layer, row i = the vector of token id i.
+
+        word_index: mapping word -> id (e.g. Keras ``Tokenizer.word_index``, whose ids
+        start at 1). None means fastw2v's own ids shifted by one (word
+        ``index_to_key[i]`` gets id i + 1), with row 0 for padding.
+        oov: rows of words fastw2v does not know: "random" (normal with the
+        vectors' standard deviation, seeded), "zeros" or "mean" (the mean vector).
+        padding_idx: this row is all zeros (None: no padding row).
+
+        Returns ``(matrix, n_missing)``: matrix float32 (max id + 1, dim) and the
+        number of words in ``word_index`` that fastw2v does not know.
+        """
+        if oov not in ("random", "zeros", "mean"):
+            raise ValueError(f"oov must be 'random', 'zeros' or 'mean', not {oov!r}")
+        d = self.vector_size
+        if word_index is None:
+            matrix = np.zeros((len(self) + 1, d), dtype=np.float32)
+            matrix[1:] = self.vectors
+            if padding_idx not in (None, 0):
+                raise ValueError("with fastw2v's own ids the padding row is 0")
+            return matrix, 0
+        ids = np.fromiter((int(i) for i in word_index.values()), dtype=np.int64, count=len(word_index))
+        if ids.size and ids.min() < 0:
+            raise ValueError("word_index ids must be >= 0")
+        rows = int(ids.max()) + 1 if ids.size else 0
+        if padding_idx is not None:
+            rows = max(rows, int(padding_idx) + 1)
+        matrix = np.zeros((rows, d), dtype=np.float32)
+        missing = []
+        for word, i in word_index.items():
+            j = self.key_to_index.get(word)
+            if j is None:
+                missing.append(int(i))
+            else:
+                matrix[int(i)] = self.vectors[j]
+        if missing:
+            miss = np.asarray(missing, dtype=np.int64)
+            if oov == "random":
+                rng = np.random.default_rng(seed)
+                matrix[miss] = rng.normal(0.0, float(self.vectors.std()), size=(miss.size, d))
+            elif oov == "mean":
+                matrix[miss] = self.vectors.mean(axis=0)
+        if padding_idx is not None:
+            if np.any(ids == padding_idx):
+                raise ValueError(f"padding_idx {padding_idx} is also the id of a word in word_index")
+            matrix[padding_idx] = 0.0
+        return matrix, len(missing)
+
+    def encode(self, texts, maxlen: int | None = None, padding: str = "post", truncating: str = "post",
+               oov_id: int | None = None, word_index=None):
+        """Token lists (or whitespace-separated strings) -> padded int32 ids, shape (n, maxlen).
+
+        Ids match :meth:`embedding_matrix` with the same ``word_index`` (by default
+        fastw2v's ids + 1, 0 = padding). Unknown tokens get ``oov_id``, or are
+        dropped when it is None. ``maxlen=None`` uses the longest text. padding /
+        truncating: "post" pads or cuts at the end, "pre" at the start.
+        """
+        for name, v in (("padding", padding), ("truncating", truncating)):
+            if v not in ("pre", "post"):
+                raise ValueError(f"{name} must be 'pre' or 'post', not {v!r}")
+        if isinstance(texts, str):
+            raise TypeError("texts must be a list of texts, not one string")
+        if word_index is None:
+            lookup = lambda w: (self.key_to_index[w] + 1) if w in self.key_to_index else None  # noqa: E731
+        else:
+            lookup = word_index.get
+        seqs = []
+        for text in texts:
+            tokens = text.split() if isinstance(text, str) else text
+            seq = []
+            for t in tokens:
+                i = lookup(t)
+                if i is None:
+                    if oov_id is None:
+                        continue
+                    i = oov_id
+                seq.append(int(i))
+            seqs.append(seq)
+        if maxlen is None:
+            maxlen = max((len(q) for q in seqs), default=0)
+        if maxlen < 0:
+            raise ValueError("maxlen must be >= 0")
+        out = np.zeros((len(seqs), maxlen), dtype=np.int32)
+        for row, seq in enumerate(seqs):
+            if len(seq) > maxlen:
+                seq = seq[:maxlen] if truncating == "post" else seq[len(seq) - maxlen:]
+            if not seq:
+                continue
+            if padding == "post":
+                out[row, :len(seq)] = seq
+            else:
+                out[row, maxlen - len(seq):] = seq
+        return out
+
+    def to_torch(self, freeze: bool = True, word_index=None, oov: str = "random"):
+        """A ``torch.nn.Embedding`` holding :meth:`embedding_matrix` (row 0 = padding).
+
+        torch is imported only here; it is not a dependency of fastw2v.
+        """
+        try:
+            import torch
+        except ImportError:
+            raise ImportError("to_torch needs PyTorch: pip install torch") from None
+        matrix, _ = self.embedding_matrix(word_index=word_index, oov=oov, padding_idx=0)
+        return torch.nn.Embedding.from_pretrained(torch.from_numpy(matrix), freeze=freeze, padding_idx=0)
+
     # ------------------------------------------------------------------ files
     def save_word2vec_format(self, path, binary: bool = False):
         """Write word2vec C's text (default) or binary format, atomically."""

@@ -48,6 +48,7 @@ class Word2Vec:
         self.syn1 = None
         self.bias = None
         self.history: list = []
+        self.trace: list = []  # loss, words/s and alpha after every kernel call (for plots)
         self.report: dict = {}
 
     # ------------------------------------------------------------------ fit
@@ -74,6 +75,9 @@ class Word2Vec:
             cache = build_token_cache(raw, remap, cfg.max_sentence_length, work)
             for p in (raw.ids_path, raw.ends_path):
                 _unlink(p)
+            n_distinct = len(raw.keys)
+            raw.keys = None  # the provisional vocabulary is not needed past this point
+            del remap
             timings["vocabulary"] = time.perf_counter() - t1
             syn0, syn1, _ = init_weights(len(vocab), cfg.dim, cfg.seed)
             bias = init_bias(vocab.counts, cfg.loss)
@@ -84,10 +88,11 @@ class Word2Vec:
         self._set_weights(vocab.words, vocab.counts, syn0, syn1, bias)
         self.config = cfg
         self.history = result.history
+        self.trace = result.trace
         self.report = {
             "corpus_words": raw.n_tokens,
             "corpus_sentences": raw.n_sentences,
-            "distinct_words": len(raw.keys),
+            "distinct_words": n_distinct,
             "vocabulary_size": len(vocab),
             "invalid_utf8": raw.n_invalid_utf8,
             "seconds": timings,

@@ -17,7 +17,7 @@ import numba
 import numpy as np
 
 from .config import TrainConfig
-from .corpus import TokenCache
+from .corpus import TokenCache, release_pages
 from .errors import TrainingDiverged
 from .huffman import build_huffman
 from .kernels import driver
@@ -105,6 +105,7 @@ class EpochStats:
 @dataclass
 class TrainResult:
     history: list = field(default_factory=list)
+    trace: list = field(default_factory=list)  # one point per kernel call
     seconds: float = 0.0
     words: int = 0
 
@@ -200,6 +201,7 @@ def train(cache: TokenCache, counts: np.ndarray, syn0, syn1, bias, cfg: TrainCon
             driver.train_blocks(cache.tokens, cache.starts, blocks, syn0, syn1, bias, tables, keep_prob,
                                 model_code, loss_code, cfg.window, cfg.negative, cfg.batch,
                                 lr(done0), lr(done1), loss_every, states, scratch, stats)
+            release_pages(cache.tokens, int(cache.starts[s_lo]), int(cache.starts[s_hi]))
             now = stats.sum(axis=0)
             delta = now - last
             last = now
@@ -208,11 +210,12 @@ def train(cache: TokenCache, counts: np.ndarray, syn0, syn1, bias, cfg: TrainCon
             if not math.isfinite(delta[driver.ST_LOSS]):
                 raise TrainingDiverged(f"training diverged (loss is {delta[driver.ST_LOSS]}) in epoch {epoch + 1}: "
                                        f"lower alpha (now {alpha})")
+            elapsed = time.perf_counter() - t_start
+            rate = done1 * scale / max(elapsed, 1e-9)
+            result.trace.append({"seconds": elapsed, "epoch": epoch + 1, "progress": done1 / total,
+                                 "loss": interval_loss, "words_per_sec": rate, "alpha": lr(done1)})
             if progress is not None:
-                elapsed = time.perf_counter() - t_start
-                words_so_far = (done1) * scale
-                progress.update(done1 / total, words_so_far / max(elapsed, 1e-9), lr(done1), interval_loss,
-                                epoch + 1, cfg.epochs)
+                progress.update(done1 / total, rate, lr(done1), interval_loss, epoch + 1, cfg.epochs)
         if not (np.isfinite(syn0[:: max(1, len(syn0) // 1000)]).all() and np.isfinite(syn1[:: max(1, len(syn1) // 1000)]).all()):
             raise TrainingDiverged(f"training diverged (NaN or inf in the weights) in epoch {epoch + 1}: "
                                    f"lower alpha (now {alpha})")

@@ -4,6 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEV_STAMP := $(VENV)/.dev-installed
 SHARED ?= ../shared
+TORCH_VERSION ?= 2.13.0
 
 .PHONY: install test demo bench bench-kernels clean
 
@@ -13,6 +14,8 @@ $(BIN)/python:
 
 $(DEV_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e ".[dev]"
+	# PyTorch (CPU build) only for the to_torch() test; fastw2v itself does not need it
+	$(BIN)/python -m pip install -q torch==$(TORCH_VERSION)
 	touch $@
 
 install: $(DEV_STAMP)

@@ -303,5 +303,31 @@ def export(model_path, fmt, output, top):
     click.echo(f"wrote {len(words):,} vectors: " + ", ".join(str(p) for p in written), err=True)
 
 
+@main.command()
+@click.argument("corpus", nargs=-1, required=True, type=click.Path())
+@click.option("-o", "--output", required=True, type=click.Path(), help="Text file to write.")
+@click.option("--min-count", type=int, default=5, show_default=True, help="Ignore words rarer than this.")
+@click.option("--threshold", type=float, default=100.0, show_default=True,
+              help="Join a bigram when its score exceeds this (higher: fewer phrases).")
+@click.option("--passes", type=int, default=2, show_default=True, help="Each pass can join longer phrases.")
+@click.option("--cache-dir", type=click.Path(), default=None)
+@click.option("-q", "--quiet", is_flag=True)
+def phrases(corpus, output, min_count, threshold, passes, cache_dir, quiet):
+    """Join frequent collocations ("new york" -> "new_york"), word2phrase's score, then train on OUTPUT."""
+    from .phrases import find_phrases
+
+    out = Path(output)
+    _check_output_dir(out)
+    if any(Path(c).resolve() == out.resolve() for c in corpus if Path(c).exists()):
+        fail("output would overwrite the corpus")
+    r = find_phrases(list(corpus), out, min_count=min_count, threshold=threshold, passes=passes,
+                     cache_dir=cache_dir)
+    if not quiet:
+        for p in r["passes"]:
+            click.echo(f"pass {p['pass']}: {p['phrases']:,} phrases, {p['tokens_before']:,} -> "
+                       f"{p['tokens_after']:,} tokens", err=True)
+        click.echo(f"wrote {out}; most frequent phrases: {', '.join(r['phrases'][:10])}", err=True)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

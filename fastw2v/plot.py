@@ -76,8 +76,8 @@ def plot_training(trace, path, title: str | None = None) -> None:
     ax1.set_xlabel("training seconds")
     ax1.set_ylabel("loss", color="tab:blue")
     ax2 = ax1.twinx()
-    ax2.plot(t, wps / 1e3, color="tab:orange", label="words/s")
-    ax2.set_ylabel("thousand words/s", color="tab:orange")
+    ax2.plot(t, wps / 1e3, color="tab:orange", label="words/s (average since start)")
+    ax2.set_ylabel("thousand words/s, average since start", color="tab:orange")
     ax2.set_ylim(bottom=0)
     epochs = sorted({p["epoch"] for p in trace})
     for e in epochs[1:]:

@@ -147,6 +147,8 @@ def main(argv=None):
     except ImportError:
         have_gensim = False
         print("gensim is not installed: measuring fastw2v alone", file=sys.stderr)
+    if not Path(a.corpus).is_file():
+        raise SystemExit(f"Error: no such corpus: {a.corpus} (pass --corpus)")
     work = Path(tempfile.mkdtemp(prefix="fastw2v-bench-"))
     try:
         corpus = decompress(Path(a.corpus), work)

@@ -6,6 +6,7 @@ non-zero exit, never a traceback.
 from __future__ import annotations
 
 import json
+import signal
 import sys
 import time
 from pathlib import Path
@@ -14,7 +15,7 @@ import click
 
 from . import __version__, io
 from .config import LOSSES, MODELS, NOISES, VECTOR_CHOICES
-from .errors import FastW2VError
+from .errors import FastW2VError, TrainingInterrupted
 from .model import Word2Vec
 from .trainer import Progress
 
@@ -34,6 +35,8 @@ class _Group(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
+        except TrainingInterrupted as e:
+            fail(str(e), EXIT_INTERRUPTED)
         except FastW2VError as e:
             fail(str(e))
         except MemoryError:
@@ -92,7 +95,7 @@ def _check_output_dir(path: Path):
 
 
 @main.command()
-@click.argument("corpus", nargs=-1, required=True, type=click.Path())
+@click.argument("corpus", nargs=-1, type=click.Path())
 @click.option("-o", "--output", type=click.Path(), help="Output path (default: CORPUS name + .fw2v, here).")
 @click.option("--format", "fmt", type=click.Choice(["native", "text", "binary"]),
               help="Output format (default: by extension; .txt/.vec text, .bin binary, else native).")
@@ -120,41 +123,118 @@ def _check_output_dir(path: Path):
 @click.option("--report", type=click.Path(), default=None, help="Write a JSON report of the run here.")
 @click.option("--plot-loss", type=click.Path(), default=None,
               help="Save a PNG of loss and words/s over training (needs fastw2v[plot]).")
+@click.option("--checkpoint", type=click.Path(), default=None,
+              help="Write a resumable checkpoint here every --checkpoint-every seconds and on Ctrl-C.")
+@click.option("--checkpoint-every", type=float, default=None, help="Seconds between checkpoints [default: 600].")
+@click.option("--resume", "resume_path", type=click.Path(), default=None,
+              help="Continue the run this checkpoint was written by (CORPUS defaults to the recorded one).")
+@click.option("--init", "init_path", type=click.Path(), default=None,
+              help="Train this native model further on CORPUS (vocabulary fixed).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress or summary.")
-def train(corpus, output, fmt, cache_dir, report, plot_loss, quiet, **settings):
+@click.pass_context
+def train(ctx, corpus, output, fmt, cache_dir, report, plot_loss, checkpoint, checkpoint_every, resume_path,
+          init_path, quiet, **settings):
     """Train word vectors on CORPUS (files or directories; .gz/.bz2/.xz by extension)."""
+    from click.core import ParameterSource
+
+    from .checkpoint import STOP
+
     t0 = time.perf_counter()
-    out = Path(output) if output else default_output(corpus[0])
+    given = {k for k in settings if ctx.get_parameter_source(k) in (ParameterSource.COMMANDLINE,
+                                                                     ParameterSource.ENVIRONMENT)}
+    if resume_path and init_path:
+        fail("--resume and --init cannot be combined")
+    if not corpus and not resume_path:
+        fail("give a corpus to train on")
+    if checkpoint_every is not None:
+        if not checkpoint_every > 0:
+            fail("--checkpoint-every must be > 0 seconds")
+        if not checkpoint and not resume_path:
+            fail("--checkpoint-every needs --checkpoint PATH")
+    every = checkpoint_every if checkpoint_every is not None else 600.0
+    for path in (resume_path, init_path):
+        if path and not Path(path).is_file():
+            fail(f"no such file: {path}")
+    recorded = {}
+    if resume_path:
+        from .io import load_native
+
+        _, _, meta = load_native(resume_path, required=("syn0", "syn1", "bias", "counts"))
+        if not isinstance(meta.get("checkpoint"), dict):
+            fail(f"{resume_path} is a model, not a checkpoint (use --init to train a model further)")
+        recorded = meta["checkpoint"].get("cli") or {}
+        stored = meta.get("config", {})
+        clash = [f"--{k.replace('_', '-')} {settings[k]} (checkpoint: {stored.get(k)})" for k in sorted(given)
+                 if k != "threads" and stored.get(k) != settings[k]]
+        if clash:
+            fail("settings contradict the checkpoint: " + ", ".join(clash))
+        output = output or recorded.get("output")
+        fmt = fmt or recorded.get("format")
+        report = report or recorded.get("report")
+    out = Path(output) if output else default_output(corpus[0] if corpus else "model")
     _check_output_dir(out)
-    if report:
-        _check_output_dir(Path(report))
+    for extra in (report, plot_loss, checkpoint):
+        if extra:
+            _check_output_dir(Path(extra))
     if plot_loss:
-        _check_output_dir(Path(plot_loss))
         _need_matplotlib()
-    model = Word2Vec(cache_dir=cache_dir, quiet=quiet, **settings)
+    info = {"cli": {"output": str(out.resolve()), "format": fmt,
+                    "report": str(Path(report).resolve()) if report else None}}
     progress = Progress(quiet=quiet)
-    model.fit(list(corpus), progress=progress)
+    previous = signal.getsignal(signal.SIGINT)
+    STOP.clear()
+
+    def on_sigint(signum, frame):
+        if STOP.is_set():
+            raise KeyboardInterrupt
+        STOP.set()
+        progress.message("Stopping at the next safe point (press Ctrl-C again to abort at once)...")
+
+    signal.signal(signal.SIGINT, on_sigint)
+    try:
+        if resume_path:
+            model = Word2Vec.resume(resume_path, corpus=list(corpus) or None, progress=progress,
+                                    checkpoint=checkpoint or resume_path, checkpoint_every=every,
+                                    threads=settings["threads"] if "threads" in given else None,
+                                    cache_dir=cache_dir, quiet=quiet)
+        elif init_path:
+            model = Word2Vec.load(init_path)
+            model.cache_dir, model.quiet = cache_dir, quiet
+            overrides = {k: settings[k] for k in given}
+            model.continue_training(list(corpus), progress=progress, checkpoint=checkpoint, checkpoint_every=every,
+                                    checkpoint_info=info, **overrides)
+        else:
+            model = Word2Vec(cache_dir=cache_dir, quiet=quiet, **settings)
+            model.fit(list(corpus), progress=progress, checkpoint=checkpoint, checkpoint_every=every,
+                      checkpoint_info=info)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     t_save = time.perf_counter()
     kind = model.save(out, fmt=fmt)
     saving = time.perf_counter() - t_save
     model.report["seconds"]["saving"] = saving
-    total = time.perf_counter() - t0
-    rep = dict(model.report, output=str(out), format=kind, total_seconds=total, peak_rss_mb=peak_rss_mb(),
-               settings=model.config.to_dict(), history=model.history)
     if plot_loss:
         from .plot import plot_training
 
         plot_training(model.trace, plot_loss)
+    total = time.perf_counter() - t0
+    rep = dict(model.report, output=str(out), format=kind, total_seconds=total, peak_rss_mb=peak_rss_mb(),
+               settings=model.config.to_dict(), history=model.history)
     if report:
         with io.atomic_write(report) as f:
             f.write(json.dumps(rep, indent=2).encode("utf-8"))
     if not quiet:
         r = model.report
+        unknown = f", {r['unknown_tokens']:,} unknown tokens skipped" if r.get("unknown_tokens") else ""
         click.echo(f"fastw2v: {r['vocabulary_size']:,} words x {model.config.dim} from "
-                   f"{r['corpus_words']:,} corpus words, {model.config.epochs} epochs in "
+                   f"{r['corpus_words']:,} corpus words{unknown}, {model.config.epochs} epochs in "
                    f"{r['seconds']['training']:.1f} s ({r['training_words_per_sec'] / 1e3:,.0f}K words/s), "
-                   f"final loss {model.history[-1]['loss']:.4f}; saved {out} ({kind}) in {total:.1f} s total",
+                   f"final loss {_fmt_loss(model.history[-1]['loss'])}; saved {out} ({kind}) in {total:.1f} s total",
                    err=True)
+
+
+def _fmt_loss(x) -> str:
+    return "n/a" if x != x else f"{x:.4f}"  # nan: no example had its loss measured
 
 
 def load_vectors(path: str):

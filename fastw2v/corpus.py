@@ -227,6 +227,8 @@ def read_files(files: list[Path], workdir: Path, chunk_size: int = READ_CHUNK) -
             try:
                 with f:
                     for piece in iter_pieces(f, chunk_size):
+                        if b"\x00" in piece:
+                            raise CorpusError(f"{path} looks like a binary file (NUL bytes), not UTF-8 text")
                         n_invalid += count_invalid_utf8(piece)
                         ids, ends = w.byte_vocab.tokenize(piece, w.n_tokens)
                         w.add_arrays(ids, ends)

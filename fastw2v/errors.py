@@ -23,3 +23,11 @@ class FormatError(FastW2VError, ValueError):
 
 class TrainingDiverged(FastW2VError, FloatingPointError):
     """NaN or inf appeared in the weights."""
+
+
+class TrainingInterrupted(FastW2VError):
+    """Training stopped at a safe point after Ctrl-C (a checkpoint may have been written)."""
+
+    def __init__(self, message, checkpoint=None):
+        super().__init__(message)
+        self.checkpoint = checkpoint

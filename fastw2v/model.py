@@ -11,9 +11,10 @@ import numpy as np
 from . import io
 from .config import TrainConfig
 from .corpus import WorkDir, build_token_cache, corpus_files, read_files, read_sentences
-from .errors import CorpusError, FormatError
+from .checkpoint import Checkpointer
+from .errors import ConfigError, CorpusError, FormatError
 from .keyedvectors import KeyedVectors
-from .trainer import Progress, init_bias, init_weights, train
+from .trainer import Position, Progress, init_bias, init_weights, train
 from .vocab import Vocab, build_vocab
 
 CONFIG_NAMES = [f.name for f in dataclasses.fields(TrainConfig) if f.name != "extra"]
@@ -52,55 +53,167 @@ class Word2Vec:
         self.report: dict = {}
 
     # ------------------------------------------------------------------ fit
-    def fit(self, corpus, progress: Progress | None = None) -> "Word2Vec":
+    def fit(self, corpus, progress: Progress | None = None, checkpoint=None, checkpoint_every: float = 600.0,
+            checkpoint_info: dict | None = None) -> "Word2Vec":
         """Build the vocabulary from ``corpus`` and train.
 
         corpus: a path (file or directory; .gz/.bz2/.xz read by extension), a
         list of paths, or an iterable of token lists (each a list of str).
-        Returns self.
+        checkpoint: write a resumable checkpoint there every ``checkpoint_every``
+        seconds (see :meth:`resume`). Returns self.
         """
         cfg = self.config.resolved()
         progress = progress if progress is not None else Progress(quiet=self.quiet)
         timings = {}
         t0 = time.perf_counter()
         with WorkDir(self.cache_dir) as work:
-            raw = _read_corpus(corpus, work)
+            raw = self._read(corpus, work, progress)
             timings["read"] = time.perf_counter() - t0
-            if raw.n_invalid_utf8:
-                progress.message(f"Warning: {raw.n_invalid_utf8} invalid UTF-8 sequences replaced by U+FFFD")
-            if raw.n_tokens == 0:
-                raise CorpusError("corpus is empty: no words found")
             t1 = time.perf_counter()
             vocab, remap = build_vocab(raw.keys, raw.counts, cfg.min_count, cfg.max_vocab)
             cache = build_token_cache(raw, remap, cfg.max_sentence_length, work)
-            for p in (raw.ids_path, raw.ends_path):
-                _unlink(p)
             n_distinct = len(raw.keys)
-            raw.keys = None  # the provisional vocabulary is not needed past this point
+            _drop_raw(raw)
             del remap
             timings["vocabulary"] = time.perf_counter() - t1
             syn0, syn1, _ = init_weights(len(vocab), cfg.dim, cfg.seed)
-            bias = init_bias(vocab.counts, cfg.loss)
-            t2 = time.perf_counter()
-            result = train(cache, vocab.counts, syn0, syn1, bias, cfg, raw.n_tokens, progress)
-            timings["training"] = time.perf_counter() - t2
-            del cache
-        self._set_weights(vocab.words, vocab.counts, syn0, syn1, bias)
-        self.config = cfg
+            self._set_weights(vocab.words, vocab.counts, syn0, syn1, init_bias(vocab.counts, cfg.loss))
+            self.config = cfg
+            result, timings["training"] = self._train_cache(cache, raw, corpus, progress, checkpoint,
+                                                            checkpoint_every, checkpoint_info)
+        self._finish(result, raw, timings, distinct_words=n_distinct)
+        return self
+
+    @classmethod
+    def resume(cls, path, corpus=None, progress: Progress | None = None, checkpoint=None,
+               checkpoint_every: float = 600.0, threads: int | None = None, cache_dir=None,
+               quiet: bool = True) -> "Word2Vec":
+        """Continue the run a checkpoint was written by, to its last epoch.
+
+        corpus: the training corpus (default: the paths stored in the checkpoint);
+        it must give the same token stream. New checkpoints go to ``checkpoint``
+        (default: ``path`` itself). ``threads`` may differ from the original run.
+        """
+        m, arrays, info = cls._load_checkpoint(path)
+        m.cache_dir, m.quiet = cache_dir, quiet
+        if threads is not None:
+            m.config = dataclasses.replace(m.config, threads=threads).resolved()
+        corpus = corpus if corpus is not None else info.get("corpus")
+        if not corpus:
+            raise CorpusError(f"{path} does not record its corpus (it was trained from Python objects): "
+                              "give the corpus again")
+        progress = progress if progress is not None else Progress(quiet=quiet)
+        timings = {}
+        t0 = time.perf_counter()
+        with WorkDir(cache_dir) as work:
+            raw = m._read(corpus, work, progress)
+            timings["read"] = time.perf_counter() - t0
+            cache, _ = _cache_for_vocab(raw, m.wv.index_to_key, m.config.max_sentence_length, work)
+            _drop_raw(raw)
+            if cache.n_tokens != info.get("corpus_tokens"):
+                raise CorpusError(f"the corpus has {cache.n_tokens:,} in-vocabulary words, the checkpoint's had "
+                                  f"{info.get('corpus_tokens'):,}: not the corpus this run was started on")
+            position = Position.from_dict(info["position"])
+            keep = {k: v for k, v in info.items() if k != "position"}
+            result, timings["training"] = m._train_cache(
+                cache, raw, corpus, progress, checkpoint or path, checkpoint_every, keep,
+                start=position, states=arrays["states"])
+        m._finish(result, raw, timings, distinct_words=len(m.wv))
+        return m
+
+    def continue_training(self, corpus, progress: Progress | None = None, checkpoint=None,
+                          checkpoint_every: float = 600.0, checkpoint_info: dict | None = None,
+                          **overrides) -> "Word2Vec":
+        """Train further on new text with the vocabulary fixed (``fastw2v train --init``).
+
+        Words the model does not know are skipped; ``report`` counts them
+        (``unknown_tokens``, ``unknown_words``). overrides: epochs, alpha,
+        min_alpha, sample, seed, threads for this run.
+        """
+        self._need_trained()
+        allowed = {"epochs", "alpha", "min_alpha", "sample", "seed", "threads"}
+        bad = set(overrides) - allowed
+        if bad:
+            raise ConfigError(f"continuing a model cannot change {', '.join(sorted(bad))} "
+                              f"(only {', '.join(sorted(allowed))})")
+        base = self.config
+        if "alpha" not in overrides:
+            overrides["alpha"] = None  # the model's default for a fresh schedule
+        cfg = dataclasses.replace(base, **overrides).resolved()
+        progress = progress if progress is not None else Progress(quiet=self.quiet)
+        timings = {}
+        t0 = time.perf_counter()
+        with WorkDir(self.cache_dir) as work:
+            raw = self._read(corpus, work, progress)
+            timings["read"] = time.perf_counter() - t0
+            t1 = time.perf_counter()
+            cache, unknown = _cache_for_vocab(raw, self.wv.index_to_key, cfg.max_sentence_length, work)
+            _drop_raw(raw)
+            timings["vocabulary"] = time.perf_counter() - t1
+            if cache.n_tokens == 0:
+                raise CorpusError("no word of the new corpus is in the model's vocabulary")
+            if unknown[0]:
+                progress.message(f"Warning: {unknown[0]:,} tokens ({unknown[1]:,} distinct words) are not in the "
+                                 f"model's vocabulary and were skipped")
+            self.config = cfg
+            result, timings["training"] = self._train_cache(cache, raw, corpus, progress, checkpoint,
+                                                            checkpoint_every, checkpoint_info)
+        self._finish(result, raw, timings, distinct_words=len(self.wv))
+        self.report["unknown_tokens"], self.report["unknown_words"] = unknown
+        return self
+
+    # ------------------------------------------------------------- helpers
+    def _read(self, corpus, work, progress):
+        raw = _read_corpus(corpus, work)
+        if raw.n_invalid_utf8:
+            progress.message(f"Warning: {raw.n_invalid_utf8} invalid UTF-8 sequences replaced by U+FFFD")
+        if raw.n_tokens == 0:
+            raise CorpusError("corpus is empty: no words found")
+        return raw
+
+    def _train_cache(self, cache, raw, corpus, progress, checkpoint, checkpoint_every, info, start=None,
+                     states=None):
+        ckpt_info = dict(info or {})
+        ckpt_info.setdefault("corpus", _corpus_paths(corpus))
+        ckpt_info["corpus_tokens"] = cache.n_tokens
+        ckpt_info["corpus_raw_tokens"] = raw.n_tokens
+        safe_point = Checkpointer(checkpoint, checkpoint_every, self, ckpt_info)
+        t = time.perf_counter()
+        result = train(cache, self.wv.counts, self.wv.vectors, self.syn1, self.bias, self.config, raw.n_tokens,
+                       progress, start=start, states=states, on_safe_point=safe_point)
+        return result, time.perf_counter() - t
+
+    def _finish(self, result, raw, timings, distinct_words):
         self.history = result.history
         self.trace = result.trace
         self.report = {
             "corpus_words": raw.n_tokens,
             "corpus_sentences": raw.n_sentences,
-            "distinct_words": n_distinct,
-            "vocabulary_size": len(vocab),
+            "distinct_words": distinct_words,
+            "vocabulary_size": len(self.wv),
             "invalid_utf8": raw.n_invalid_utf8,
             "seconds": timings,
             "training_words_per_sec": result.words / max(result.seconds, 1e-9),
             "loss_per_epoch": [h["loss"] for h in result.history],
-            "threads": cfg.threads,
+            "threads": self.config.threads,
         }
-        return self
+
+    @classmethod
+    def _load_checkpoint(cls, path):
+        arrays, words, meta = io.load_native(path, required=("syn0", "syn1", "bias", "counts", "states"))
+        info = meta.get("checkpoint")
+        if not isinstance(info, dict) or "position" not in info:
+            raise FormatError(f"{path} is a model, not a checkpoint (use --init to train a model further)")
+        states = arrays["states"]
+        if states.dtype != np.uint64 or states.ndim != 2 or states.shape[1] != 8:
+            raise FormatError(f"{path}: corrupt checkpoint (random states)")
+        try:
+            Position.from_dict(info["position"])
+        except (KeyError, TypeError, ValueError):
+            raise FormatError(f"{path}: corrupt checkpoint (position)") from None
+        m = cls._from_arrays(path, arrays, words, meta)
+        m.config = m.config.resolved()
+        return m, arrays, info
 
     def _set_weights(self, words, counts, syn0, syn1, bias):
         self.wv = KeyedVectors(words, syn0, counts)
@@ -138,19 +251,24 @@ class Word2Vec:
 
     @classmethod
     def load(cls, path) -> "Word2Vec":
-        """Load a native model written by :meth:`save` (never unpickles)."""
+        """Load a native model (or checkpoint) written by :meth:`save` (never unpickles)."""
         arrays, words, meta = io.load_native(path, required=("syn0", "syn1", "bias", "counts"))
+        return cls._from_arrays(path, arrays, words, meta)
+
+    @classmethod
+    def _from_arrays(cls, path, arrays, words, meta) -> "Word2Vec":
         try:
             cfg = TrainConfig.from_dict(meta.get("config", {}))
         except (TypeError, ValueError) as e:
             raise FormatError(f"{path}: corrupt settings ({e})") from None
         syn0, syn1, bias, counts = arrays["syn0"], arrays["syn1"], arrays["bias"], arrays["counts"]
         if (syn0.dtype != np.float32 or syn1.dtype != np.float32 or syn0.ndim != 2 or syn0.shape != syn1.shape
-                or bias.shape != (len(words),) or syn0.shape[1] != cfg.dim):
+                or bias.shape != (len(words),) or syn0.shape[1] != cfg.dim or counts.shape != (len(words),)
+                or not np.issubdtype(counts.dtype, np.integer)):
             raise FormatError(f"{path}: corrupt model (matrix shapes do not match)")
         m = cls(**{k: getattr(cfg, k) for k in CONFIG_NAMES})
         m.config = cfg
-        m._set_weights(words, counts, syn0, syn1, bias.astype(np.float32))
+        m._set_weights(words, counts.astype(np.int64), syn0, syn1, bias.astype(np.float32))
         m.history = list(meta.get("history", []))
         m.report = dict(meta.get("report", {}))
         return m
@@ -179,6 +297,34 @@ def _read_corpus(corpus, work: Path):
     if isinstance(corpus, (list, tuple)) and corpus and all(isinstance(c, (str, os.PathLike)) for c in corpus):
         return read_files(corpus_files(list(corpus)), work)
     return read_sentences(corpus, work)
+
+
+def _corpus_paths(corpus):
+    """Absolute corpus paths for a checkpoint, or None for Python iterables."""
+    if isinstance(corpus, (str, os.PathLike)):
+        corpus = [corpus]
+    if isinstance(corpus, (list, tuple)) and corpus and all(isinstance(c, (str, os.PathLike)) for c in corpus):
+        return [str(Path(c).resolve()) for c in corpus]
+    return None
+
+
+def _cache_for_vocab(raw, words, max_sentence_length, work):
+    """Token cache of ``raw`` on a fixed vocabulary; returns (cache, (unknown tokens, unknown words))."""
+    index = {w: i for i, w in enumerate(words)}
+    keys = raw.keys
+    if keys and isinstance(keys[0], bytes):
+        keys = [k.decode("utf-8", "replace") for k in keys]
+    remap = np.fromiter((index.get(k, -1) for k in keys), dtype=np.int32, count=len(keys))
+    missing = remap < 0
+    unknown = (int(raw.counts[missing].sum()), int(missing.sum()))
+    return build_token_cache(raw, remap, max_sentence_length, work), unknown
+
+
+def _drop_raw(raw):
+    """Remove the provisional id files and keys once the final cache exists."""
+    for p in (raw.ids_path, raw.ends_path):
+        _unlink(p)
+    raw.keys = None
 
 
 def _unlink(p):

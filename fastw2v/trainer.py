@@ -158,25 +158,63 @@ class Progress:
             self.stream.flush()
 
 
+@dataclass
+class Position:
+    """Where training stands: what a checkpoint stores and a resume starts from.
+
+    epoch: the epoch in progress (0-based); stretch: the next stretch of it to
+    train; ep_stats: the kernel sums of that epoch so far (float64 (8,));
+    ep_seconds: its seconds so far; history: the finished epochs' dicts.
+    """
+
+    epoch: int = 0
+    stretch: int = 0
+    ep_stats: np.ndarray = field(default_factory=lambda: np.zeros(8))
+    ep_seconds: float = 0.0
+    history: list = field(default_factory=list)
+
+    def to_dict(self):
+        return {"epoch": self.epoch, "stretch": self.stretch, "ep_stats": [float(x) for x in self.ep_stats],
+                "ep_seconds": self.ep_seconds, "history": self.history}
+
+    @classmethod
+    def from_dict(cls, d):
+        return cls(int(d["epoch"]), int(d["stretch"]), np.asarray(d["ep_stats"], dtype=np.float64),
+                   float(d["ep_seconds"]), list(d["history"]))
+
+
+def stretches(cache: TokenCache, n_threads: int) -> np.ndarray:
+    """Sentence bounds of the kernel calls of one epoch (int64), the same for every epoch."""
+    call_tokens = CALL_TOKENS_PER_THREAD * n_threads
+    cuts = np.searchsorted(cache.starts, np.arange(call_tokens, cache.n_tokens, call_tokens), side="left")
+    return np.unique(np.concatenate(([0], cuts, [cache.n_sentences]))).astype(np.int64)
+
+
 def train(cache: TokenCache, counts: np.ndarray, syn0, syn1, bias, cfg: TrainConfig,
-          raw_words_per_epoch: int, progress: Progress | None = None, loss_every: int = 1) -> TrainResult:
+          raw_words_per_epoch: int, progress: Progress | None = None, loss_every: int = 1,
+          start: Position | None = None, states: np.ndarray | None = None, on_safe_point=None) -> TrainResult:
     """Run ``cfg.epochs`` epochs over ``cache``, updating the weights in place.
 
     cfg must be resolved (alpha and threads set). ``raw_words_per_epoch`` is the
     corpus size before pruning; it only scales the reported words/s.
+    start / states: resume from a :class:`Position` with these random states
+    (uint64 (threads, 8); new ones are drawn when the thread count changed).
+    on_safe_point(position, states): called between kernel calls, where the
+    weights are consistent; it may write a checkpoint or raise to stop.
     """
     n_threads = int(cfg.threads)
     numba.set_num_threads(min(n_threads, numba.config.NUMBA_NUM_THREADS))
     model_code, loss_code = cfg.kernel_codes()
     tables = build_tables(counts, cfg)
     keep_prob = _keep_prob(counts, cfg.sample)
-    states = seed_states(cfg.seed, n_threads)
+    start = start or Position()
+    if states is None or states.shape != (n_threads, 8):
+        states = seed_states(cfg.seed + 1_000_003 * (start.epoch * 1_000_000 + start.stretch), n_threads)
     max_len = max(1, min(cfg.max_sentence_length, _longest_sentence(cache)))
     scratch = driver.make_scratch(n_threads, max_len, cfg.window, cfg.dim, max_candidates(tables, cfg))
     stats = np.zeros((n_threads, 8), dtype=np.float64)
 
     n_tok = cache.n_tokens
-    n_sent = cache.n_sentences
     total = max(n_tok * cfg.epochs, 1)
     scale = raw_words_per_epoch / max(n_tok, 1)
     alpha, min_alpha = float(cfg.alpha), float(cfg.min_alpha)
@@ -184,20 +222,21 @@ def train(cache: TokenCache, counts: np.ndarray, syn0, syn1, bias, cfg: TrainCon
     def lr(done):
         return alpha - (alpha - min_alpha) * min(done / total, 1.0)
 
-    result = TrainResult()
+    result = TrainResult(history=list(start.history))
     t_start = time.perf_counter()
-    call_tokens = CALL_TOKENS_PER_THREAD * n_threads
-    # sentence bounds of the stretches, the same for every epoch
-    cuts = np.searchsorted(cache.starts, np.arange(call_tokens, n_tok, call_tokens), side="left")
-    stretch = np.unique(np.concatenate(([0], cuts, [n_sent]))).astype(np.int64)
-    for epoch in range(cfg.epochs):
-        t_epoch = time.perf_counter()
-        ep_stats = np.zeros(8)
+    stretch = stretches(cache, n_threads)
+    done_at_start = start.epoch * n_tok + int(cache.starts[stretch[min(start.stretch, len(stretch) - 1)]])
+    for epoch in range(start.epoch, cfg.epochs):
+        resumed = epoch == start.epoch
+        first = start.stretch if resumed else 0
+        t_epoch = time.perf_counter() - (start.ep_seconds if resumed else 0.0)
+        ep_stats = start.ep_stats.copy() if resumed else np.zeros(8)
         last = stats.sum(axis=0)
-        for s_lo, s_hi in zip(stretch[:-1], stretch[1:]):
+        for i in range(first, len(stretch) - 1):
+            s_lo, s_hi = int(stretch[i]), int(stretch[i + 1])
             done0 = epoch * n_tok + int(cache.starts[s_lo])
             done1 = epoch * n_tok + int(cache.starts[s_hi])
-            blocks = plan_blocks(cache.starts, int(s_lo), int(s_hi), n_threads)
+            blocks = plan_blocks(cache.starts, s_lo, s_hi, n_threads)
             driver.train_blocks(cache.tokens, cache.starts, blocks, syn0, syn1, bias, tables, keep_prob,
                                 model_code, loss_code, cfg.window, cfg.negative, cfg.batch,
                                 lr(done0), lr(done1), loss_every, states, scratch, stats)
@@ -211,11 +250,14 @@ def train(cache: TokenCache, counts: np.ndarray, syn0, syn1, bias, cfg: TrainCon
                 raise TrainingDiverged(f"training diverged (loss is {delta[driver.ST_LOSS]}) in epoch {epoch + 1}: "
                                        f"lower alpha (now {alpha})")
             elapsed = time.perf_counter() - t_start
-            rate = done1 * scale / max(elapsed, 1e-9)
+            rate = (done1 - done_at_start) * scale / max(elapsed, 1e-9)
             result.trace.append({"seconds": elapsed, "epoch": epoch + 1, "progress": done1 / total,
                                  "loss": interval_loss, "words_per_sec": rate, "alpha": lr(done1)})
             if progress is not None:
                 progress.update(done1 / total, rate, lr(done1), interval_loss, epoch + 1, cfg.epochs)
+            if on_safe_point is not None and i + 2 < len(stretch):
+                on_safe_point(Position(epoch, i + 1, ep_stats.copy(), time.perf_counter() - t_epoch,
+                                       list(result.history)), states)
         if not (np.isfinite(syn0[:: max(1, len(syn0) // 1000)]).all() and np.isfinite(syn1[:: max(1, len(syn1) // 1000)]).all()):
             raise TrainingDiverged(f"training diverged (NaN or inf in the weights) in epoch {epoch + 1}: "
                                    f"lower alpha (now {alpha})")
@@ -230,8 +272,10 @@ def train(cache: TokenCache, counts: np.ndarray, syn0, syn1, bias, cfg: TrainCon
             words_per_sec=raw_words / max(sec, 1e-9),
             alpha_end=lr((epoch + 1) * n_tok),
         ).as_dict())
-        result.words += raw_words
+        if on_safe_point is not None and epoch + 1 < cfg.epochs:
+            on_safe_point(Position(epoch + 1, 0, np.zeros(8), 0.0, list(result.history)), states)
     result.seconds = time.perf_counter() - t_start
+    result.words = int(round((cfg.epochs * n_tok - done_at_start) * scale))  # trained in this call
     if progress is not None:
         progress.close()
     return result

@@ -183,14 +183,28 @@ def train_blocks(tokens, starts, block_sent, syn0, syn1, bias, tables, keep_prob
                                         counter, out)
 
 
+PAD_BYTES = 128  # two cache lines: no false sharing, even with adjacent-line prefetch
+
+
+def _pad(n_items: int, itemsize: int) -> int:
+    return n_items + -(-PAD_BYTES // itemsize)
+
+
 def make_scratch(n_threads: int, max_sentence_length: int, window: int, dim: int, max_cand: int):
-    """Per-thread buffers for :func:`train_blocks` (allocated once per training run)."""
+    """Per-thread buffers for :func:`train_blocks` (allocated once per training run).
+
+    Each thread's block is followed by at least 128 unused bytes: the context
+    ids and candidates are rewritten for every centre word, and two threads'
+    rows sharing a cache line would bounce it between cores (false sharing).
+    Arrays stay C-contiguous; the kernels only read the leading rows.
+    """
     n_in = 2 * window
+    pad_rows = lambda row_bytes: -(-PAD_BYTES // row_bytes)  # noqa: E731
     return (
-        np.zeros((n_threads, max_sentence_length), dtype=np.int32),
-        np.zeros((n_threads, n_in), dtype=np.int32),
-        np.zeros((n_threads, n_in, dim), dtype=np.float32),
-        np.zeros((n_threads, n_in, dim), dtype=np.float32),
-        np.zeros((n_threads, max_cand), dtype=np.int64),
-        np.zeros((n_threads, n_in, max_cand), dtype=np.float32),
+        np.zeros((n_threads, _pad(max_sentence_length, 4)), dtype=np.int32),
+        np.zeros((n_threads, _pad(n_in, 4)), dtype=np.int32),
+        np.zeros((n_threads, n_in + pad_rows(4 * dim), dim), dtype=np.float32),
+        np.zeros((n_threads, n_in + pad_rows(4 * dim), dim), dtype=np.float32),
+        np.zeros((n_threads, _pad(max_cand, 8)), dtype=np.int64),
+        np.zeros((n_threads, n_in + pad_rows(4 * max_cand), max_cand), dtype=np.float32),
     )

@@ -19,34 +19,13 @@ word2vec C. Loss per input: softplus(-h.u_t) + sum_neg softplus(h.u_n).
 """
 from numba import njit
 
-from ..sampler import alias_draw
-from .common import apply_batch, dot_rows, sigmoid_and_softplus
+from .common import apply_batch
+from .sampled import _draw, sigmoid_scores
 
 
 @njit(inline="always")
 def step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss):
-    noise_prob, noise_alias = tables[0], tables[1]
-    d = H.shape[1]
-    cand[0] = target
-    for s in range(negative):
-        cand[1 + s] = alias_draw(noise_prob, noise_alias, state)
-    n_c = 1 + negative
-    loss = 0.0
-    for r in range(n_in):
-        for c in range(n_c):
-            w = cand[c]
-            if c > 0 and w == target:
-                G[r, c] = 0.0
-                continue
-            x = dot_rows(H, r, syn1, w, d)
-            f, l_pos, l_neg = sigmoid_and_softplus(x)
-            if c == 0:
-                G[r, c] = (1.0 - f) * alpha
-                if want_loss:
-                    loss += l_pos
-            else:
-                G[r, c] = -f * alpha
-                if want_loss:
-                    loss += l_neg
-    apply_batch(H, n_in, GH, syn1, cand, n_c, G, d)
+    n_c = _draw(target, tables, negative, state, cand)
+    loss = sigmoid_scores(H, n_in, target, syn1, bias, tables[2], cand, n_c, G, alpha, False, want_loss)
+    apply_batch(H, n_in, GH, syn1, cand, n_c, G, H.shape[1])
     return loss

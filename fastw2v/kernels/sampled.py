@@ -83,10 +83,13 @@ def softmax_step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state
 
 
 @njit(inline="always")
-def nce_step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss):
-    logq = tables[2]
+def sigmoid_scores(H, n_in, target, syn1, bias, logq, cand, n_c, G, alpha, corrected, want_loss):
+    """Logistic scoring of [target, candidates] for every input row; fills G, returns the loss.
+
+    corrected: NCE's logits h.u + b - log(kQ); else negative sampling's h.u.
+    Label 1 for the target (column 0), 0 for the rest; accidental hits get no gradient.
+    """
     d = H.shape[1]
-    n_c = _draw(target, tables, negative, state, cand)
     loss = 0.0
     for r in range(n_in):
         for c in range(n_c):
@@ -94,7 +97,10 @@ def nce_step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, ca
             if c > 0 and w == target:
                 G[r, c] = 0.0
                 continue
-            z = _logit(H, r, syn1, bias, logq, w, d)
+            if corrected:
+                z = _logit(H, r, syn1, bias, logq, w, d)
+            else:
+                z = dot_rows(H, r, syn1, w, d)
             f, l_pos, l_neg = sigmoid_and_softplus(z)
             if c == 0:
                 G[r, c] = (1.0 - f) * alpha
@@ -104,6 +110,13 @@ def nce_step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, ca
                 G[r, c] = -f * alpha
                 if want_loss:
                     loss += l_neg
-    apply_batch(H, n_in, GH, syn1, cand, n_c, G, d)
+    return loss
+
+
+@njit(inline="always")
+def nce_step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss):
+    n_c = _draw(target, tables, negative, state, cand)
+    loss = sigmoid_scores(H, n_in, target, syn1, bias, tables[2], cand, n_c, G, alpha, True, want_loss)
+    apply_batch(H, n_in, GH, syn1, cand, n_c, G, H.shape[1])
     _update_bias(bias, cand, n_c, G, n_in)
     return loss

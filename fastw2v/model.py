@@ -63,26 +63,16 @@ class Word2Vec:
         seconds (see :meth:`resume`). Returns self.
         """
         cfg = self.config.resolved()
-        progress = progress if progress is not None else Progress(quiet=self.quiet)
-        timings = {}
-        t0 = time.perf_counter()
-        with WorkDir(self.cache_dir) as work:
-            raw = self._read(corpus, work, progress)
-            timings["read"] = time.perf_counter() - t0
-            t1 = time.perf_counter()
+
+        def build(raw, work, progress):
             vocab, remap = build_vocab(raw.keys, raw.counts, cfg.min_count, cfg.max_vocab)
             cache = build_token_cache(raw, remap, cfg.max_sentence_length, work)
-            n_distinct = len(raw.keys)
-            _drop_raw(raw)
-            del remap
-            timings["vocabulary"] = time.perf_counter() - t1
             syn0, syn1, _ = init_weights(len(vocab), cfg.dim, cfg.seed)
             self._set_weights(vocab.words, vocab.counts, syn0, syn1, init_bias(vocab.counts, cfg.loss))
             self.config = cfg
-            result, timings["training"] = self._train_cache(cache, raw, corpus, progress, checkpoint,
-                                                            checkpoint_every, checkpoint_info)
-        self._finish(result, raw, timings, distinct_words=n_distinct)
-        return self
+            return cache, len(raw.keys)
+
+        return self._run(corpus, build, progress, checkpoint, checkpoint_every, checkpoint_info)
 
     @classmethod
     def resume(cls, path, corpus=None, progress: Progress | None = None, checkpoint=None,
@@ -102,24 +92,17 @@ class Word2Vec:
         if not corpus:
             raise CorpusError(f"{path} does not record its corpus (it was trained from Python objects): "
                               "give the corpus again")
-        progress = progress if progress is not None else Progress(quiet=quiet)
-        timings = {}
-        t0 = time.perf_counter()
-        with WorkDir(cache_dir) as work:
-            raw = m._read(corpus, work, progress)
-            timings["read"] = time.perf_counter() - t0
+
+        def build(raw, work, progress):
             cache, _ = _cache_for_vocab(raw, m.wv.index_to_key, m.config.max_sentence_length, work)
-            _drop_raw(raw)
             if cache.n_tokens != info.get("corpus_tokens"):
                 raise CorpusError(f"the corpus has {cache.n_tokens:,} in-vocabulary words, the checkpoint's had "
                                   f"{info.get('corpus_tokens'):,}: not the corpus this run was started on")
-            position = Position.from_dict(info["position"])
-            keep = {k: v for k, v in info.items() if k != "position"}
-            result, timings["training"] = m._train_cache(
-                cache, raw, corpus, progress, checkpoint or path, checkpoint_every, keep,
-                start=position, states=arrays["states"])
-        m._finish(result, raw, timings, distinct_words=len(m.wv))
-        return m
+            return cache, len(m.wv)
+
+        keep = {k: v for k, v in info.items() if k != "position"}
+        return m._run(corpus, build, progress, checkpoint or path, checkpoint_every, keep,
+                      start=Position.from_dict(info["position"]), states=arrays["states"])
 
     def continue_training(self, corpus, progress: Progress | None = None, checkpoint=None,
                           checkpoint_every: float = 600.0, checkpoint_info: dict | None = None,
@@ -136,10 +119,29 @@ class Word2Vec:
         if bad:
             raise ConfigError(f"continuing a model cannot change {', '.join(sorted(bad))} "
                               f"(only {', '.join(sorted(allowed))})")
-        base = self.config
-        if "alpha" not in overrides:
-            overrides["alpha"] = None  # the model's default for a fresh schedule
-        cfg = dataclasses.replace(base, **overrides).resolved()
+        overrides.setdefault("alpha", None)  # the model's default for a fresh schedule
+        cfg = dataclasses.replace(self.config, **overrides).resolved()
+        unknown = (0, 0)
+
+        def build(raw, work, progress):
+            nonlocal unknown
+            cache, unknown = _cache_for_vocab(raw, self.wv.index_to_key, cfg.max_sentence_length, work)
+            if cache.n_tokens == 0:
+                raise CorpusError("no word of the new corpus is in the model's vocabulary")
+            if unknown[0]:
+                progress.message(f"Warning: {unknown[0]:,} tokens ({unknown[1]:,} distinct words) are not in the "
+                                 f"model's vocabulary and were skipped")
+            self.config = cfg
+            return cache, len(self.wv)
+
+        self._run(corpus, build, progress, checkpoint, checkpoint_every, checkpoint_info)
+        self.report["unknown_tokens"], self.report["unknown_words"] = unknown
+        return self
+
+    # ------------------------------------------------------------- helpers
+    def _run(self, corpus, build, progress, checkpoint, checkpoint_every, info, start=None, states=None):
+        """Read ``corpus``, make the token cache with ``build(raw, work, progress) -> (cache, distinct
+        words)`` (which also sets weights and settings), train, and fill history and report."""
         progress = progress if progress is not None else Progress(quiet=self.quiet)
         timings = {}
         t0 = time.perf_counter()
@@ -147,22 +149,14 @@ class Word2Vec:
             raw = self._read(corpus, work, progress)
             timings["read"] = time.perf_counter() - t0
             t1 = time.perf_counter()
-            cache, unknown = _cache_for_vocab(raw, self.wv.index_to_key, cfg.max_sentence_length, work)
+            cache, distinct = build(raw, work, progress)
             _drop_raw(raw)
             timings["vocabulary"] = time.perf_counter() - t1
-            if cache.n_tokens == 0:
-                raise CorpusError("no word of the new corpus is in the model's vocabulary")
-            if unknown[0]:
-                progress.message(f"Warning: {unknown[0]:,} tokens ({unknown[1]:,} distinct words) are not in the "
-                                 f"model's vocabulary and were skipped")
-            self.config = cfg
             result, timings["training"] = self._train_cache(cache, raw, corpus, progress, checkpoint,
-                                                            checkpoint_every, checkpoint_info)
-        self._finish(result, raw, timings, distinct_words=len(self.wv))
-        self.report["unknown_tokens"], self.report["unknown_words"] = unknown
+                                                            checkpoint_every, info, start=start, states=states)
+        self._finish(result, raw, timings, distinct_words=distinct)
         return self
 
-    # ------------------------------------------------------------- helpers
     def _read(self, corpus, work, progress):
         raw = _read_corpus(corpus, work)
         if raw.n_invalid_utf8:
@@ -184,6 +178,7 @@ class Word2Vec:
         return result, time.perf_counter() - t
 
     def _finish(self, result, raw, timings, distinct_words):
+        self.wv._norms = None  # the vectors moved in place: cached unit vectors are stale
         self.history = result.history
         self.trace = result.trace
         self.report = {

@@ -129,6 +129,12 @@ def test_init_continues_a_model_on_new_text(small_corpus, tmp_path):
     assert more.wv.index_to_key == base.wv.index_to_key
     changed = ~np.all(more.wv.vectors == base.wv.vectors, axis=1)
     assert set(np.flatnonzero(changed)) >= {base.wv.key_to_index[w] for w in ("w1", "w2", "w3")}
+    # the API: queries after further training see the new vectors, not cached norms
+    sims_before = base.wv.most_similar("w1", topn=3)
+    base.continue_training(new, epochs=3)
+    normed = base.wv.vectors / np.linalg.norm(base.wv.vectors, axis=1, keepdims=True)
+    assert np.allclose(base.wv.get_normed_vectors(), normed, atol=1e-6)
+    assert base.wv.most_similar("w1", topn=3) != sims_before
     r = run("train", "--init", tmp_path / "base.fw2v", new, "-o", tmp_path / "x.fw2v", "--dim", 20)
     assert r.returncode != 0 and "cannot change dim" in r.stderr
 

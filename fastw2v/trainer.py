@@ -25,6 +25,7 @@ from .kernels.rng import seed_states
 from .sampler import build_alias, noise_weights
 
 CALL_TOKENS_PER_THREAD = 1 << 17
+BLOCKS_PER_THREAD = 8  # blocks per kernel call and thread, handed out one at a time
 
 
 def init_weights(n_words: int, dim: int, seed: int):
@@ -208,11 +209,14 @@ def train(cache: TokenCache, counts: np.ndarray, syn0, syn1, bias, cfg: TrainCon
     tables = build_tables(counts, cfg)
     keep_prob = _keep_prob(counts, cfg.sample)
     start = start or Position()
-    if states is None or states.shape != (n_threads, 8):
-        states = seed_states(cfg.seed + 1_000_003 * (start.epoch * 1_000_000 + start.stretch), n_threads)
+    n_blocks = n_threads * BLOCKS_PER_THREAD
+    if states is None or states.shape != (n_blocks, 8):
+        states = seed_states(cfg.seed + 1_000_003 * (start.epoch * 1_000_000 + start.stretch), n_blocks)
     max_len = max(1, min(cfg.max_sentence_length, _longest_sentence(cache)))
-    scratch = driver.make_scratch(n_threads, max_len, cfg.window, cfg.dim, max_candidates(tables, cfg))
-    stats = np.zeros((n_threads, 8), dtype=np.float64)
+    # scratch is indexed by the worker's thread id, which can be any of Numba's threads
+    scratch = driver.make_scratch(max(n_threads, numba.config.NUMBA_NUM_THREADS), max_len, cfg.window, cfg.dim,
+                                  max_candidates(tables, cfg))
+    stats = np.zeros((n_blocks, 8), dtype=np.float64)
 
     n_tok = cache.n_tokens
     total = max(n_tok * cfg.epochs, 1)
@@ -236,10 +240,14 @@ def train(cache: TokenCache, counts: np.ndarray, syn0, syn1, bias, cfg: TrainCon
             s_lo, s_hi = int(stretch[i]), int(stretch[i + 1])
             done0 = epoch * n_tok + int(cache.starts[s_lo])
             done1 = epoch * n_tok + int(cache.starts[s_hi])
-            blocks = plan_blocks(cache.starts, s_lo, s_hi, n_threads)
-            driver.train_blocks(cache.tokens, cache.starts, blocks, syn0, syn1, bias, tables, keep_prob,
-                                model_code, loss_code, cfg.window, cfg.negative, cfg.batch,
-                                lr(done0), lr(done1), loss_every, states, scratch, stats)
+            blocks = plan_blocks(cache.starts, s_lo, s_hi, n_blocks)
+            previous = numba.set_parallel_chunksize(1)  # dynamic: one block at a time per thread
+            try:
+                driver.train_blocks(cache.tokens, cache.starts, blocks, syn0, syn1, bias, tables, keep_prob,
+                                    model_code, loss_code, cfg.window, cfg.negative, cfg.batch,
+                                    lr(done0), lr(done1), loss_every, states, scratch, stats)
+            finally:
+                numba.set_parallel_chunksize(previous)
             release_pages(cache.tokens, int(cache.starts[s_lo]), int(cache.starts[s_hi]))
             now = stats.sum(axis=0)
             delta = now - last

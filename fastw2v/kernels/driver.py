@@ -5,6 +5,7 @@ contiguous block of sentences per thread and calls :func:`train_blocks`; the
 learning rate falls linearly from ``alpha0`` to ``alpha1`` across each block,
 so the schedule stays in Python between calls.
 """
+import numba
 import numpy as np
 from numba import njit, prange
 
@@ -139,24 +140,28 @@ def cbow_sentence(sent, n, syn0, syn1, bias, tables, loss, window, negative, bat
 def train_blocks(tokens, starts, block_sent, syn0, syn1, bias, tables, keep_prob,
                  model, loss, window, negative, batched, alpha0, alpha1, loss_every,
                  states, scratch, stats):
-    """Train over sentences ``block_sent[0]:block_sent[-1]``, one block per thread.
+    """Train over sentences ``block_sent[0]:block_sent[-1]``, split into blocks.
 
     tokens: int32 (n_tokens,); starts: int64 (n_sentences + 1,) sentence offsets.
-    block_sent: int64 (n_blocks + 1,) sentence index bounds, one block per thread.
+    block_sent: int64 (n_blocks + 1,) sentence index bounds of the blocks; the
+    caller makes several blocks per thread and sets a chunk size of 1, so a
+    thread that finishes early takes the next block instead of waiting.
     syn0, syn1: float32 (V, d), updated in place without locks (Hogwild).
     bias: float32 (V,). keep_prob: float32 (V,) subsampling keep probabilities.
-    states: uint64 (n_blocks, 8) random states; stats: float64 (n_blocks, 8) sums, added to.
-    scratch: per-thread buffers (sent, ctx, H, GH, cand, G), first axis = block;
-    nothing is allocated inside the parallel loop.
+    states: uint64 (n_blocks, 8) random states and stats: float64 (n_blocks, 8)
+    sums, one row per block (so one thread walking the blocks in order gives the
+    same numbers every run). scratch: per-thread buffers (sent, ctx, H, GH, cand,
+    G) indexed by the worker's thread id; nothing is allocated inside the loop.
     """
     n_blocks = block_sent.shape[0] - 1
     sent_buf, ctx_buf, h_buf, gh_buf, cand_buf, g_buf = scratch
-    for t in prange(n_blocks):
-        state = states[t]
-        out = stats[t]
+    for b in prange(n_blocks):
+        t = numba.get_thread_id()
+        state = states[b]
+        out = stats[b]
         sent = sent_buf[t]
-        s_lo = block_sent[t]
-        s_hi = block_sent[t + 1]
+        s_lo = block_sent[b]
+        s_hi = block_sent[b + 1]
         w_lo = starts[s_lo]
         span = max(starts[s_hi] - w_lo, 1)
         counter = np.int64(0)

@@ -17,6 +17,7 @@ import lzma
 import os
 import shutil
 import tempfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
@@ -129,12 +130,13 @@ class _RawWriter:
 
     FLUSH = 1 << 20
 
-    def __init__(self, workdir: Path):
+    def __init__(self, workdir: Path, byte_vocab: "ByteVocab | None" = None):
         self.ids_path = workdir / "raw_ids.i32"
         self.ends_path = workdir / "raw_ends.i64"
         self._ids_f = open(self.ids_path, "wb")
         self._ends_f = open(self.ends_path, "wb")
-        self.vocab: dict = {}
+        self.vocab: dict = {}  # str token -> provisional id, for iterables of token lists
+        self.byte_vocab = byte_vocab  # the Numba tokenizer's table, for files
         self.counts = np.zeros(1024, dtype=np.int64)
         self.buf: list[int] = []
         self.ends: list[int] = []
@@ -173,8 +175,6 @@ class _RawWriter:
 
     def n_keys(self) -> int:
         return len(self.vocab) if self.byte_vocab is None else self.byte_vocab.n_words
-
-    byte_vocab = None
 
     def maybe_flush(self):
         if len(self.buf) >= self.FLUSH or len(self.ends) >= self.FLUSH:
@@ -215,8 +215,7 @@ def read_files(files: list[Path], workdir: Path, chunk_size: int = READ_CHUNK) -
     Tokens are split on ASCII whitespace; every newline ends a sentence (CR is
     whitespace, so CRLF files read like LF ones); blank lines yield nothing.
     """
-    w = _RawWriter(workdir)
-    w.byte_vocab = ByteVocab()
+    w = _RawWriter(workdir, ByteVocab())
     n_invalid = 0
     try:
         for path in files:
@@ -232,19 +231,13 @@ def read_files(files: list[Path], workdir: Path, chunk_size: int = READ_CHUNK) -
                         n_invalid += count_invalid_utf8(piece)
                         ids, ends = w.byte_vocab.tokenize(piece, w.n_tokens)
                         w.add_arrays(ids, ends)
-            except (OSError, EOFError, lzma.LZMAError, zlib_error()) as e:
+            except (OSError, EOFError, lzma.LZMAError, zlib.error) as e:
                 raise CorpusError(f"cannot read {path}: {e}") from None
             w.end_sentence()  # a file's last line ends a sentence even without newline
         return w.close(n_invalid)
     except BaseException:
         w.abort()
         raise
-
-
-def zlib_error():
-    import zlib
-
-    return zlib.error
 
 
 class ByteVocab:

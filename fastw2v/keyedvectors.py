@@ -227,11 +227,7 @@ class KeyedVectors:
         (a, b, c, expected) tuples, ending with the "Total accuracy" section.
         """
         path = Path(path) if path is not None else DATA_DIR / "questions-words.txt"
-        limit = min(int(restrict_vocab), len(self))
-        fold = str.upper if case_insensitive else (lambda w: w)
-        ok_vocab = {}
-        for i in range(limit - 1, -1, -1):  # the most frequent spelling wins
-            ok_vocab[fold(self.index_to_key[i])] = i
+        limit, fold, ok_vocab = self._benchmark_vocab(restrict_vocab, case_insensitive)
         sections, questions, oov = [], [], 0
         for lineno, line in _read_lines(path):
             if line.startswith(":"):
@@ -298,11 +294,7 @@ class KeyedVectors:
         and ``pairs`` (pairs used).
         """
         path = Path(path) if path is not None else DATA_DIR / "wordsim353.tsv"
-        limit = min(int(restrict_vocab), len(self))
-        fold = str.upper if case_insensitive else (lambda w: w)
-        ok_vocab = {}
-        for i in range(limit - 1, -1, -1):
-            ok_vocab[fold(self.index_to_key[i])] = i
+        limit, fold, ok_vocab = self._benchmark_vocab(restrict_vocab, case_insensitive)
         normed = self.get_normed_vectors()
         human, model, total = [], [], 0
         for lineno, line in _read_lines(path):
@@ -331,6 +323,18 @@ class KeyedVectors:
             "oov_ratio": 1.0 - len(human) / total,
             "pairs": len(human),
         }
+
+    def _benchmark_vocab(self, restrict_vocab, case_insensitive):
+        """(limit, fold, folded word -> id) over the ``restrict_vocab`` most frequent words.
+
+        With case folding the most frequent spelling of a word wins, as in gensim.
+        """
+        limit = min(int(restrict_vocab), len(self))
+        fold = str.upper if case_insensitive else (lambda w: w)
+        ok_vocab = {}
+        for i in range(limit - 1, -1, -1):
+            ok_vocab[fold(self.index_to_key[i])] = i
+        return limit, fold, ok_vocab
 
     # ------------------------------------------------------------ pipelines
     def embedding_matrix(self, word_index=None, oov: str = "random", padding_idx: int | None = 0,

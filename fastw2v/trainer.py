@@ -23,6 +23,7 @@ from .huffman import build_huffman
 from .kernels import driver
 from .kernels.rng import seed_states
 from .sampler import build_alias, noise_weights
+from .vocab import keep_probabilities
 
 CALL_TOKENS_PER_THREAD = 1 << 17
 BLOCKS_PER_THREAD = 8  # blocks per kernel call and thread, handed out one at a time
@@ -207,7 +208,7 @@ def train(cache: TokenCache, counts: np.ndarray, syn0, syn1, bias, cfg: TrainCon
     numba.set_num_threads(min(n_threads, numba.config.NUMBA_NUM_THREADS))
     model_code, loss_code = cfg.kernel_codes()
     tables = build_tables(counts, cfg)
-    keep_prob = _keep_prob(counts, cfg.sample)
+    keep_prob = keep_probabilities(counts, cfg.sample)
     start = start or Position()
     n_blocks = n_threads * BLOCKS_PER_THREAD
     if states is None or states.shape != (n_blocks, 8):
@@ -287,12 +288,6 @@ def train(cache: TokenCache, counts: np.ndarray, syn0, syn1, bias, cfg: TrainCon
     if progress is not None:
         progress.close()
     return result
-
-
-def _keep_prob(counts, sample):
-    from .vocab import keep_probabilities
-
-    return keep_probabilities(counts, sample)
 
 
 def _longest_sentence(cache: TokenCache) -> int:

@@ -1,12 +1,10 @@
 """Embedding layers, encoding, export and pictures."""
-import json
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
-import fastw2v
 from fastw2v import KeyedVectors
 
 

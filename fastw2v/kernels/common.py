@@ -1,6 +1,4 @@
 """Small numeric helpers shared by the loss kernels."""
-import math
-
 import numpy as np
 from numba import njit
 
@@ -11,14 +9,6 @@ def dot_rows(A, i, B, k, d):
     s = np.float32(0.0)
     for j in range(d):
         s += A[i, j] * B[k, j]
-    return s
-
-
-@njit(inline="always")
-def dot(a, b, d):
-    s = np.float32(0.0)
-    for j in range(d):
-        s += a[j] * b[j]
     return s
 
 

@@ -13,7 +13,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(DEV_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install -q -e ".[dev]"
+	$(BIN)/python -m pip install -q -e ".[dev,dask]"
 	# PyTorch (CPU build) only for the to_torch() test; fastw2v itself does not need it
 	$(BIN)/python -m pip install -q torch==$(TORCH_VERSION)
 	touch $@

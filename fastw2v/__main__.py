@@ -1,3 +1,4 @@
 from .cli import main
 
-main()
+if __name__ == "__main__":  # a guard: Dask's worker processes are spawned and re-import the main module
+    main()

@@ -130,10 +130,14 @@ def _check_output_dir(path: Path):
               help="Continue the run this checkpoint was written by (CORPUS defaults to the recorded one).")
 @click.option("--init", "init_path", type=click.Path(), default=None,
               help="Train this native model further on CORPUS (vocabulary fixed).")
+@click.option("--workers", type=click.IntRange(1), default=None,
+              help="Train data-parallel on a Dask LocalCluster of this many worker processes (needs fastw2v[dask]).")
+@click.option("--scheduler", default=None, metavar="ADDR",
+              help="Train data-parallel on the Dask cluster of this scheduler (tcp://HOST:8786).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress or summary.")
 @click.pass_context
 def train(ctx, corpus, output, fmt, cache_dir, report, plot_loss, checkpoint, checkpoint_every, resume_path,
-          init_path, quiet, **settings):
+          init_path, quiet, workers, scheduler, **settings):
     """Train word vectors on CORPUS (files or directories; .gz/.bz2/.xz by extension)."""
     from click.core import ParameterSource
 
@@ -144,6 +148,11 @@ def train(ctx, corpus, output, fmt, cache_dir, report, plot_loss, checkpoint, ch
                                                                      ParameterSource.ENVIRONMENT)}
     if resume_path and init_path:
         fail("--resume and --init cannot be combined")
+    cluster = {"workers": workers, "scheduler": scheduler}
+    if workers and scheduler:
+        fail("--workers and --scheduler cannot be combined")
+    if (workers or scheduler) and init_path:
+        fail("--init trains locally only (drop --workers/--scheduler)")
     if not corpus and not resume_path:
         fail("give a corpus to train on")
     if checkpoint_every is not None:
@@ -196,7 +205,7 @@ def train(ctx, corpus, output, fmt, cache_dir, report, plot_loss, checkpoint, ch
             model = Word2Vec.resume(resume_path, corpus=list(corpus) or None, progress=progress,
                                     checkpoint=checkpoint or resume_path, checkpoint_every=every,
                                     threads=settings["threads"] if "threads" in given else None,
-                                    cache_dir=cache_dir, quiet=quiet)
+                                    cache_dir=cache_dir, quiet=quiet, **cluster)
         elif init_path:
             model = Word2Vec.load(init_path)
             model.cache_dir, model.quiet = cache_dir, quiet
@@ -206,7 +215,7 @@ def train(ctx, corpus, output, fmt, cache_dir, report, plot_loss, checkpoint, ch
         else:
             model = Word2Vec(cache_dir=cache_dir, quiet=quiet, **settings)
             model.fit(list(corpus), progress=progress, checkpoint=checkpoint, checkpoint_every=every,
-                      checkpoint_info=info)
+                      checkpoint_info=info, **cluster)
     finally:
         signal.signal(signal.SIGINT, previous)
     t_save = time.perf_counter()

@@ -54,14 +54,24 @@ class Word2Vec:
 
     # ------------------------------------------------------------------ fit
     def fit(self, corpus, progress: Progress | None = None, checkpoint=None, checkpoint_every: float = 600.0,
-            checkpoint_info: dict | None = None) -> "Word2Vec":
+            checkpoint_info: dict | None = None, client=None, workers: int | None = None,
+            scheduler: str | None = None) -> "Word2Vec":
         """Build the vocabulary from ``corpus`` and train.
 
         corpus: a path (file or directory; .gz/.bz2/.xz read by extension), a
         list of paths, or an iterable of token lists (each a list of str).
         checkpoint: write a resumable checkpoint there every ``checkpoint_every``
         seconds (see :meth:`resume`). Returns self.
+        client / scheduler / workers: train data-parallel on a Dask cluster
+        instead (a ``distributed.Client``, a scheduler address, or the size of
+        a new LocalCluster); see :mod:`fastw2v.distributed`. Checkpoints are
+        then written at epoch ends.
         """
+        if client is not None or workers is not None or scheduler is not None:
+            from .distributed import fit as fit_distributed
+
+            return fit_distributed(self, corpus, client=client, workers=workers, scheduler=scheduler,
+                                   progress=progress, checkpoint=checkpoint, checkpoint_info=checkpoint_info)
         cfg = self.config.resolved()
 
         def build(raw, work, progress):
@@ -77,7 +87,8 @@ class Word2Vec:
     @classmethod
     def resume(cls, path, corpus=None, progress: Progress | None = None, checkpoint=None,
                checkpoint_every: float = 600.0, threads: int | None = None, cache_dir=None,
-               quiet: bool = True) -> "Word2Vec":
+               quiet: bool = True, client=None, workers: int | None = None,
+               scheduler: str | None = None) -> "Word2Vec":
         """Continue the run a checkpoint was written by, to its last epoch.
 
         corpus: the training corpus (default: the paths stored in the checkpoint);
@@ -92,6 +103,11 @@ class Word2Vec:
         if not corpus:
             raise CorpusError(f"{path} does not record its corpus (it was trained from Python objects): "
                               "give the corpus again")
+        if client is not None or workers is not None or scheduler is not None:
+            from .distributed.driver import resume as resume_distributed
+
+            return resume_distributed(m, path, arrays, info, corpus, client=client, workers=workers,
+                                      scheduler=scheduler, progress=progress, checkpoint=checkpoint or path)
 
         def build(raw, work, progress):
             cache, _ = _cache_for_vocab(raw, m.wv.index_to_key, m.config.max_sentence_length, work)

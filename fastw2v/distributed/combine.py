@@ -1,0 +1,133 @@
+"""What a sync exchanges and how the changes of several replicas are merged.
+
+No Dask here: the driver, the worker tasks and ``bench/simulate.py`` all use
+these functions, so the simulation measures the combiner that really runs.
+
+Rows are synced in frequency order (the vocabulary's order). After round n
+(counted from 1 over the whole run) the first ``sync_rows(n, V)`` rows are
+exchanged: 1024 * 2**tz(n), tz the number of trailing zero bits of n (the
+schedule of Intel's pWord2Vec), so the hottest rows go every round and a row
+of rank r about every r / 1024 rounds; at each epoch end all V rows go.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+HOT_ROWS = 1024
+
+
+def trailing_zeros(n: int) -> int:
+    """Trailing zero bits of n >= 1."""
+    if n < 1:
+        raise ValueError("round numbers start at 1")
+    return (n & -n).bit_length() - 1
+
+
+def sync_rows(n: int, n_rows: int, hot: int = HOT_ROWS) -> int:
+    """Rows synced after round n (1-based): min(hot * 2**tz(n), n_rows)."""
+    return min(hot << trailing_zeros(n), n_rows)
+
+
+def combine(base: np.ndarray, deltas, touched) -> np.ndarray:
+    """new = base + sum(delta) / (number of replicas that touched the row); untouched rows keep base.
+
+    base: float32 (K, ...) the rows as they were after the last sync.
+    deltas: W float32 arrays shaped like base, each replica's change since then.
+    touched: W bool/uint8 arrays (K,), whether the replica changed the row.
+    Returns a new float32 array shaped like base.
+
+    Summing the changes of W replicas that each saw a different part of the
+    data would move a row W times too far; averaging over all W would shrink
+    the change of a row only one replica saw. Dividing by the number of
+    replicas that touched the row gives one full step for a row one replica
+    saw and the mean step for a row several saw.
+    """
+    total = np.zeros(base.shape, dtype=np.float32)
+    n = np.zeros(base.shape[0], dtype=np.float32)
+    for d, t in zip(deltas, touched):
+        total += d
+        n += np.asarray(t, dtype=np.float32)
+    scale = 1.0 / np.maximum(n, 1.0)
+    return (base + total * scale.reshape((-1,) + (1,) * (base.ndim - 1))).astype(np.float32)
+
+
+def delta_of(current: np.ndarray, base: np.ndarray):
+    """(delta float32, touched uint8 (K,)) of current rows against base rows; touched = any value changed."""
+    delta = np.subtract(current, base, dtype=np.float32)
+    flat = delta.reshape(delta.shape[0], -1) if delta.ndim > 1 else delta.reshape(-1, 1)
+    return delta, np.any(flat != 0, axis=1).astype(np.uint8)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Which rows of (syn0, syn1, bias) the first k rows of the sync order are.
+
+    syn0: word rows, frequency order, so rows [0, k).
+    syn1: word rows [0, k) too, except for hs, whose V - 1 output rows are the
+    Huffman tree's inner nodes with the root last (row V - 2): there the hot
+    rows are the nodes next to the root, rows [V - 1 - k, V - 1).
+    bias: rows [0, k) for nce and softmax, which learn biases; ns and hs have none.
+    """
+
+    n_words: int
+    dim: int
+    loss: str
+
+    @property
+    def n_rows(self) -> int:
+        """Length of the sync order (rows that can ever change)."""
+        return self.n_words if self.loss != "hs" else max(self.n_words, 1)
+
+    def syn0_slice(self, k: int) -> slice:
+        return slice(0, min(k, self.n_words))
+
+    def syn1_slice(self, k: int) -> slice:
+        if self.loss == "hs":
+            inner = max(self.n_words - 1, 0)
+            k = min(k, inner)
+            return slice(inner - k, inner)
+        return slice(0, min(k, self.n_words))
+
+    @property
+    def has_bias(self) -> bool:
+        return self.loss in ("nce", "softmax")
+
+    def bias_slice(self, k: int) -> slice:
+        return slice(0, min(k, self.n_words) if self.has_bias else 0)
+
+    def payload_bytes(self, k: int) -> int:
+        """Bytes of the float32 rows of one replica's share of a k-row sync (deltas or new rows)."""
+        s0, s1, sb = self.syn0_slice(k), self.syn1_slice(k), self.bias_slice(k)
+        rows = (s0.stop - s0.start) + (s1.stop - s1.start)
+        return 4 * (rows * self.dim + (sb.stop - sb.start))
+
+    def flag_bytes(self, k: int) -> int:
+        """Bytes of the touched flags (one uint8 per synced row of each matrix)."""
+        s0, s1, sb = self.syn0_slice(k), self.syn1_slice(k), self.bias_slice(k)
+        return (s0.stop - s0.start) + (s1.stop - s1.start) + (sb.stop - sb.start)
+
+    def sync_bytes(self, k: int, n_workers: int) -> int:
+        """Bytes that cross the network in one k-row sync of n_workers replicas.
+
+        The combine runs on one of the workers: the other W - 1 send it their
+        deltas and flags, and it sends each of them the new rows back:
+        (W - 1) * (2 * 4 * (k0 + k1) * dim + 2 * 4 * kb + k0 + k1 + kb) bytes, with k0, k1, kb the
+        synced rows of syn0, syn1 and bias (k each, capped by the matrix).
+        """
+        if n_workers <= 1:
+            return 0
+        return (n_workers - 1) * (2 * self.payload_bytes(k) + self.flag_bytes(k))
+
+
+def take(syn0, syn1, bias, layout: Layout, k: int):
+    """The synced rows (views) of the three arrays: (syn0 rows, syn1 rows, bias rows)."""
+    return syn0[layout.syn0_slice(k)], syn1[layout.syn1_slice(k)], bias[layout.bias_slice(k)]
+
+
+def put(syn0, syn1, bias, layout: Layout, k: int, rows) -> None:
+    """Write rows = (syn0 rows, syn1 rows, bias rows) back into the synced slices, in place."""
+    syn0[layout.syn0_slice(k)] = rows[0]
+    syn1[layout.syn1_slice(k)] = rows[1]
+    bias[layout.bias_slice(k)] = rows[2]

@@ -1,0 +1,404 @@
+"""The client side of data-parallel training on a Dask cluster.
+
+1. Vocabulary: every block of input (a corpus file) is counted on a worker;
+   the counts are split by hash of the word into one partition per worker,
+   each partition is summed on one worker and pruned by min_count there, and
+   only the survivors reach the client, which orders them (count desc, then
+   word) exactly as the local vocabulary does.
+2. Shards: the raw token stream (all files in order) is cut into W equal
+   spans; each worker reads the files its span overlaps, encodes the span
+   to a token cache on its own disk and builds its replica and kernel runner.
+3. Rounds: each worker trains a fixed number of tokens, then the changes of
+   the hot rows (all rows at an epoch end) are combined on worker 0 and sent
+   back. Tasks of round n + 1 take the combine's result as an argument, so
+   the rows travel worker to worker; the client only sees small metadata.
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+import uuid
+
+import numpy as np
+
+from ..config import TrainConfig
+from ..errors import ConfigError, CorpusError, TrainingDiverged
+from ..kernels import driver as kdriver
+from . import combine, source
+from . import worker as W
+
+ROUND_TOKENS = 1 << 18  # tokens per worker per round (default)
+
+
+def _need_dask():
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise ConfigError("distributed training needs Dask: pip install 'fastw2v[dask]'") from None
+
+
+@contextlib.contextmanager
+def connect(client=None, workers: int | None = None, scheduler: str | None = None, threads: int | None = None):
+    """Yield a Dask client: the given one, one connected to ``scheduler``, or a new LocalCluster of ``workers``.
+
+    A LocalCluster gets one single-threaded Dask worker per process (the
+    kernels bring their own threads: NUMBA_NUM_THREADS = ``threads``).
+    What this function started, it closes.
+    """
+    if client is not None:
+        yield client
+        return
+    _need_dask()
+    import dask
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        try:
+            c = Client(scheduler, timeout="20s")
+        except (OSError, TimeoutError) as e:
+            raise ConfigError(f"cannot reach the Dask scheduler at {scheduler}: {e}") from None
+        try:
+            yield c
+        finally:
+            c.close()
+        return
+    if workers is None or workers < 1:
+        raise ConfigError(f"workers must be >= 1, got {workers}")
+    with dask.config.set({"distributed.nanny.pre-spawn-environ.NUMBA_NUM_THREADS": str(threads or 1),
+                          "distributed.worker.daemon": False}):
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, memory_limit=0,
+                               dashboard_address=None, silence_logs=50)
+    try:
+        c = Client(cluster)
+        try:
+            yield c
+        finally:
+            c.close()
+    finally:
+        cluster.close()
+
+
+class Run:
+    """One distributed training run: workers, shards, rounds and their bookkeeping."""
+
+    def __init__(self, client, cfg: TrainConfig, round_tokens: int = ROUND_TOKENS, cache_dir=None, progress=None):
+        self.client = client
+        self.cfg = cfg
+        self.round_tokens = int(round_tokens)
+        self.cache_dir = str(cache_dir) if cache_dir is not None else None
+        self.progress = progress
+        self.run_id = uuid.uuid4().hex
+        self.addrs = sorted(client.scheduler_info()["workers"])
+        if not self.addrs:
+            raise ConfigError("the Dask cluster has no workers")
+        self.timings: dict = {}
+        self.sync_seconds = 0.0
+        self.bytes_formula = 0
+        self.syncs = 0
+        self.rounds = 0
+
+    # ------------------------------------------------------------ helpers
+    def _on(self, i, fn, *args, **kw):
+        return self.client.submit(fn, *args, workers=[self.addrs[i]], allow_other_workers=False, pure=False, **kw)
+
+    @property
+    def n(self) -> int:
+        return len(self.addrs)
+
+    # --------------------------------------------------------- vocabulary
+    def vocabulary(self, files: list):
+        """(words, counts int64, file raw token counts, corpus meta) from counting on the workers."""
+        t = time.perf_counter()
+        counted = [self._on(i % self.n, W.count_block, [f], self.n, self.cache_dir) for i, f in enumerate(files)]
+        parts = []  # parts[i][p]: partition p of block i, left on the worker that counted it
+        for i, fut in enumerate(counted):
+            split = self._on(i % self.n, W.pick, fut, 0)
+            parts.append([self._on(i % self.n, W.pick, split, p) for p in range(self.n)])
+        metas = self.client.gather([self._on(i % self.n, W.pick, fut, 1) for i, fut in enumerate(counted)])
+        merged = [self._on(p, W.merge_partition, self.cfg.min_count, *[parts[i][p] for i in range(len(files))])
+                  for p in range(self.n)]
+        survivors = self.client.gather(merged)
+        del counted, parts, merged
+        words = [w for ws, _ in survivors for w in ws]
+        counts = np.concatenate([c for _, c in survivors]) if survivors else np.zeros(0, np.int64)
+        n_tokens = sum(m["tokens"] for m in metas)
+        if n_tokens == 0:
+            raise CorpusError("corpus is empty: no words found")
+        if not words:
+            raise CorpusError(f"vocabulary is empty: no word occurs at least min_count={self.cfg.min_count} times")
+        order = sorted(range(len(words)), key=lambda i: (-int(counts[i]), words[i]))
+        if self.cfg.max_vocab is not None:
+            order = order[: self.cfg.max_vocab]
+        words = [words[i] for i in order]
+        counts = counts[np.asarray(order, dtype=np.int64)].astype(np.int64)
+        self.timings["vocabulary"] = time.perf_counter() - t
+        meta = {"tokens": n_tokens, "sentences": sum(m["sentences"] for m in metas),
+                "invalid_utf8": sum(m["invalid_utf8"] for m in metas)}
+        return words, counts, [m["tokens"] for m in metas], meta
+
+    # -------------------------------------------------------------- shards
+    def shards(self, files: list, file_tokens: list, words: list, counts: np.ndarray, threads: dict):
+        """Encode W equal spans of the raw token stream on the workers; returns kept tokens per worker."""
+        t = time.perf_counter()
+        offsets = np.concatenate([[0], np.cumsum(file_tokens)]).astype(np.int64)
+        total = int(offsets[-1])
+        futs = []
+        for i in range(self.n):
+            lo, hi = total * i // self.n, total * (i + 1) // self.n
+            sel = [j for j in range(len(files)) if offsets[j] < hi and offsets[j + 1] > lo]
+            first = int(offsets[sel[0]]) if sel else lo
+            cfg = self.cfg.to_dict()
+            cfg["threads"] = threads[self.addrs[i]]
+            futs.append(self._on(i, W.encode_shard, self.run_id, [files[j] for j in sel], first, lo, hi, words,
+                                 counts, cfg, i, self.cache_dir))
+        kept = [int(x) for x in self.client.gather(futs)]
+        rounds = self.client.gather([self._on(i, W.start, self.run_id, kept, self.round_tokens)
+                                     for i in range(self.n)])
+        self.rounds_per_epoch = max(1, max(rounds))
+        self.shard_tokens = kept
+        self.timings["encoding"] = time.perf_counter() - t
+        return kept
+
+    # ------------------------------------------------------------ training
+    def train(self, layout: combine.Layout, epochs: int, start_epoch: int = 0, on_epoch=None,
+              raw_per_kept: float = 1.0):
+        """Run the rounds of epochs start_epoch..epochs-1; returns the per-epoch history entries.
+
+        on_epoch(epoch, history) runs after every epoch's full sync (weights
+        are then fetchable with :meth:`weights`).
+        """
+        n_total = sum(self.shard_tokens)
+        total = max(n_total * epochs, 1)
+        history = []
+        n_round = start_epoch * self.rounds_per_epoch
+        update = None
+        t_start = time.perf_counter()
+        done_start = start_epoch * n_total
+        before = self._transfer_bytes()
+        for epoch in range(start_epoch, epochs):
+            t_epoch = time.perf_counter()
+            ep = np.zeros(8)
+            for rnd in range(self.rounds_per_epoch):
+                n_round += 1
+                last = rnd == self.rounds_per_epoch - 1
+                k = 0 if self.n == 1 else (layout.n_rows if last else combine.sync_rows(n_round, layout.n_rows))
+                t0 = time.perf_counter()
+                outs = [self._on(i, W.train_round, self.run_id, epoch, rnd, k, update) for i in range(self.n)]
+                metas_f = [self._on(i, W.meta_of, outs[i]) for i in range(self.n)]
+                update = self._on(0, W.combine_round, self.run_id, k, *outs) if k else None
+                metas = self.client.gather(metas_f)
+                if update is not None:
+                    self.client.gather(self._on(0, W.pick, update, 0))  # wait for the combine
+                del outs, metas_f
+                wall = time.perf_counter() - t0
+                self.sync_seconds += max(0.0, wall - max(m["seconds"] for m in metas))
+                self.rounds += 1
+                if k:
+                    self.syncs += 1
+                    self.bytes_formula += layout.sync_bytes(k, self.n)
+                stats = np.sum([m["stats"] for m in metas], axis=0)
+                ep += stats
+                if not math.isfinite(stats[kdriver.ST_LOSS]):
+                    raise TrainingDiverged(f"training diverged (loss is {stats[kdriver.ST_LOSS]}) in epoch "
+                                           f"{epoch + 1}: lower alpha (now {self.cfg.alpha})")
+                if self.progress is not None:
+                    t_done = min((rnd + 1) * self.round_tokens, max(self.shard_tokens))
+                    done = epoch * n_total + sum(min(t_done, s) for s in self.shard_tokens)
+                    el = time.perf_counter() - t_start
+                    loss = stats[kdriver.ST_LOSS] / stats[kdriver.ST_LOSS_N] if stats[kdriver.ST_LOSS_N] else float("nan")
+                    self.progress.update(done / total, (done - done_start) * raw_per_kept / max(el, 1e-9),
+                                         _lr(self.cfg, done, total), loss, epoch + 1, epochs)
+            if update is not None:
+                self.client.gather([self._on(i, W.apply_update, self.run_id, update) for i in range(self.n)])
+                update = None
+            sec = time.perf_counter() - t_epoch
+            words = int(round(ep[kdriver.ST_WORDS] * raw_per_kept))
+            history.append({"epoch": epoch + 1,
+                            "loss": float(ep[kdriver.ST_LOSS] / ep[kdriver.ST_LOSS_N]) if ep[kdriver.ST_LOSS_N]
+                            else float("nan"),
+                            "words": words, "effective_words": int(ep[kdriver.ST_EFFECTIVE]), "seconds": sec,
+                            "words_per_sec": words / max(sec, 1e-9), "alpha_end": _lr(self.cfg, (epoch + 1) * n_total, total)})
+            if on_epoch is not None:
+                on_epoch(epoch, history)
+        self.bytes_moved = self._transfer_bytes() - before
+        self.timings["training"] = time.perf_counter() - t_start
+        if self.progress is not None:
+            self.progress.close()
+        return history
+
+    def weights(self):
+        """(syn0, syn1, bias) from worker 0 (all replicas agree after a full sync)."""
+        return self.client.gather(self._on(0, W.weights, self.run_id))
+
+    def set_weights(self, syn0, syn1, bias):
+        data = self.client.scatter([syn0, syn1, bias], broadcast=True, hash=False)
+        self.client.gather([self._on(i, W.set_weights, self.run_id, *data) for i in range(self.n)])
+
+    def _transfer_bytes(self) -> int:
+        got = self.client.run(_transfer_bytes, workers=self.addrs)
+        return int(sum(got.values()))
+
+    def peak_rss(self) -> dict:
+        return self.client.run(_peak_rss, workers=self.addrs)
+
+    def worker_threads(self, threads: int | None) -> dict:
+        """Kernel threads per worker: the given number, or the worker's NUMBA_NUM_THREADS."""
+        if threads is not None:
+            return {a: int(threads) for a in self.addrs}
+        return {a: int(v) for a, v in self.client.run(_numba_threads, workers=self.addrs).items()}
+
+    def close(self):
+        with contextlib.suppress(Exception):
+            self.client.run(_drop, self.run_id, workers=self.addrs)
+
+
+def _lr(cfg, done, total):
+    return float(cfg.alpha) - (float(cfg.alpha) - float(cfg.min_alpha)) * min(done / total, 1.0)
+
+
+def _transfer_bytes(dask_worker=None):
+    return int(dask_worker.transfer_outgoing_bytes_total)
+
+
+def _peak_rss():
+    return W.peak_rss_mb()
+
+
+def _numba_threads():
+    import numba
+
+    return int(numba.config.NUMBA_NUM_THREADS)
+
+
+def _drop(run_id):
+    return W.drop(run_id)
+
+
+# ---------------------------------------------------------------- the API
+def fit(model, corpus, *, client=None, workers=None, scheduler=None, progress=None, checkpoint=None,
+        checkpoint_info=None, round_tokens: int = ROUND_TOKENS, resume_from=None):
+    """Train ``model`` (a fastw2v Word2Vec) data-parallel on a Dask cluster; returns the model.
+
+    corpus: paths, URLs or globs every worker can read. client: an existing
+    ``distributed.Client``; else ``scheduler`` (an address) or ``workers`` (the
+    size of a new LocalCluster on this machine). ``model.config.threads`` is
+    the kernel threads per worker (default: each worker's NUMBA_NUM_THREADS;
+    with a LocalCluster, the cores divided among the workers).
+    checkpoint: a path written atomically at every epoch end but the last.
+    resume_from: (start_epoch, syn0, syn1, bias, history, words) of a checkpoint.
+    """
+    from ..config import default_threads
+    from ..trainer import Progress
+
+    if corpus is None or not (isinstance(corpus, (str, bytes)) or hasattr(corpus, "__fspath__")
+                              or (isinstance(corpus, (list, tuple)) and corpus
+                                  and all(isinstance(c, str) or hasattr(c, "__fspath__") for c in corpus))):
+        raise ConfigError("distributed training reads files, URLs or globs (every worker reads them), "
+                          "not Python lists of sentences")
+    progress = progress if progress is not None else Progress(quiet=model.quiet)
+    t0 = time.perf_counter()
+    files = source.expand(corpus)
+    base_cfg = model.config
+    local_threads = base_cfg.threads
+    if local_threads is None and client is None and scheduler is None:
+        local_threads = max(1, default_threads() // max(1, int(workers)))
+    with connect(client, workers, scheduler, threads=local_threads) as c:
+        cfg = base_cfg.resolved() if base_cfg.threads is not None else base_cfg
+        run = Run(c, cfg, round_tokens, model.cache_dir, progress)
+        try:
+            threads = run.worker_threads(local_threads)
+            import dataclasses
+
+            cfg = dataclasses.replace(base_cfg, threads=threads[run.addrs[0]]).resolved()
+            run.cfg = cfg
+            t_read = time.perf_counter()
+            words, counts, file_tokens, meta = run.vocabulary(files)
+            start_epoch, history0 = 0, []
+            if resume_from is not None:
+                start_epoch, syn0, syn1, bias, history0, ck_words = resume_from
+                if list(ck_words) != words:
+                    raise CorpusError("the corpus gives a different vocabulary than the checkpoint's: "
+                                      "not the corpus this run was started on")
+            kept = run.shards(files, file_tokens, words, counts, threads)
+            layout = combine.Layout(len(words), cfg.dim, cfg.loss)
+            if resume_from is not None:
+                run.set_weights(syn0, syn1, bias)
+            raw_per_kept = meta["tokens"] / max(sum(kept), 1)
+
+            def on_epoch(epoch, history):
+                if checkpoint is not None and epoch + 1 < cfg.epochs:
+                    _write_checkpoint(checkpoint, run, cfg, words, counts, epoch + 1, history0 + history,
+                                      dict(checkpoint_info or {}, corpus=files, corpus_tokens=int(sum(kept)),
+                                           corpus_raw_tokens=meta["tokens"], distributed=True))
+
+            history = run.train(layout, cfg.epochs, start_epoch, on_epoch=on_epoch, raw_per_kept=raw_per_kept)
+            syn0, syn1, bias = run.weights()
+            rss = run.peak_rss()
+            read_seconds = run.timings.get("vocabulary", 0.0)
+        finally:
+            run.close()
+    model._set_weights(words, counts, np.array(syn0), np.array(syn1), np.array(bias))
+    model.config = cfg
+    model.history = history0 + history
+    model.trace = []
+    train_s = run.timings["training"]
+    trained_words = (cfg.epochs - start_epoch) * meta["tokens"]
+    model.report = {
+        "corpus_words": meta["tokens"],
+        "corpus_sentences": meta["sentences"],
+        "distinct_words": None,
+        "vocabulary_size": len(words),
+        "invalid_utf8": meta["invalid_utf8"],
+        "seconds": {"read": read_seconds, "vocabulary": 0.0, "encoding": run.timings.get("encoding", 0.0),
+                    "training": train_s, "setup": t_read - t0},
+        "training_words_per_sec": trained_words / max(train_s, 1e-9),
+        "loss_per_epoch": [h["loss"] for h in model.history],
+        "threads": cfg.threads,
+        "distributed": {
+            "workers": run.n,
+            "threads_per_worker": [threads[a] for a in run.addrs],
+            "round_tokens": run.round_tokens,
+            "rounds": run.rounds,
+            "rounds_per_epoch": run.rounds_per_epoch,
+            "syncs": run.syncs,
+            "sync_seconds": run.sync_seconds,
+            "sync_share": run.sync_seconds / max(train_s, 1e-9),
+            "bytes_moved": run.bytes_moved,
+            "bytes_formula": run.bytes_formula,
+            "shard_tokens": run.shard_tokens,
+            "peak_rss_mb_per_worker": [rss[a] for a in run.addrs],
+        },
+    }
+    if meta["invalid_utf8"]:
+        progress.message(f"Warning: {meta['invalid_utf8']} invalid UTF-8 sequences replaced by U+FFFD")
+    return model
+
+
+def _write_checkpoint(path, run, cfg, words, counts, epoch, history, info):
+    """A checkpoint at the start of ``epoch`` (all replicas agree there), written atomically."""
+    from .. import io
+    from ..trainer import Position
+
+    syn0, syn1, bias = run.weights()
+    meta = {"config": cfg.to_dict(), "history": history, "report": {},
+            "checkpoint": dict(info, position=Position(epoch, 0, np.zeros(8), 0.0, list(history)).to_dict())}
+    io.save_native(path, {"syn0": syn0, "syn1": syn1, "bias": bias, "counts": counts,
+                          "states": np.zeros((1, 8), dtype=np.uint64)}, words, meta)
+
+
+def resume(model, path, arrays, info, corpus, *, client=None, workers=None, scheduler=None, progress=None,
+           checkpoint=None):
+    """Continue a checkpoint on a cluster from the epoch it was written at (an epoch boundary)."""
+    from ..trainer import Position
+
+    pos = Position.from_dict(info["position"])
+    if pos.stretch != 0:
+        raise ConfigError(f"{path} was written in the middle of an epoch by local training: resume it locally "
+                          f"(distributed runs continue from epoch boundaries)")
+    keep = {k: v for k, v in info.items() if k not in ("position", "corpus", "corpus_tokens", "corpus_raw_tokens",
+                                                       "distributed")}
+    return fit(model, corpus, client=client, workers=workers, scheduler=scheduler, progress=progress,
+               checkpoint=checkpoint, checkpoint_info=keep,
+               resume_from=(pos.epoch, arrays["syn0"], arrays["syn1"], arrays["bias"], pos.history,
+                            model.wv.index_to_key))

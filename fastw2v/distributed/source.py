@@ -1,0 +1,125 @@
+"""Corpus files for workers: local paths, URLs and globs through fsspec.
+
+A local path keeps the local reader's rules (a folder means its files,
+sorted, hidden ones skipped). A URL (``s3://``, ``gs://``, ``file://``, ...)
+or a glob is expanded by fsspec, sorted. Every file is read with the local
+reader's pieces: compression by extension, tokens cut at ASCII whitespace,
+invalid UTF-8 counted, each file's last line ends a sentence.
+"""
+from __future__ import annotations
+
+import lzma
+import os
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from ..corpus import ByteVocab, RawStream, _RawWriter, corpus_files, count_invalid_utf8, iter_pieces
+from ..errors import CorpusError
+
+_COMPRESSION = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".lzma": "lzma"}
+_GLOB = set("*?[")
+
+
+def _is_url(p: str) -> bool:
+    return "://" in p
+
+
+def expand(paths) -> list[str]:
+    """The corpus files, in order: local paths by :func:`corpus_files`, URLs and globs by fsspec."""
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    files: list[str] = []
+    for p in map(str, paths):
+        if not _is_url(p) and not (_GLOB & set(p)):
+            files.extend(str(f.resolve()) for f in corpus_files([p]))
+            continue
+        import fsspec
+
+        try:
+            fs, _, _ = fsspec.core.url_to_fs(p)
+            if _GLOB & set(p):
+                found = sorted(fs.glob(p))
+            elif fs.isdir(p):
+                found = sorted(f for f in fs.find(p) if not Path(f).name.startswith("."))
+            else:
+                found = [p] if fs.exists(p) else []
+        except (ImportError, ValueError) as e:
+            raise CorpusError(f"cannot read {p}: {e}") from None
+        except OSError as e:
+            raise CorpusError(f"cannot list {p}: {e.strerror or e}") from None
+        found = [f for f in found if not fs.isdir(f)]
+        if not found:
+            raise CorpusError(f"no such file or directory: {p}" if not (_GLOB & set(p)) else f"no file matches {p}")
+        protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+        files.extend(f if _is_url(f) or protocol in ("file", "local") else f"{protocol}://{f}" for f in found)
+    if not files:
+        raise CorpusError("no corpus given")
+    return files
+
+
+def open_binary(url: str):
+    """Open a corpus file for binary reading, decompressing by extension."""
+    compression = _COMPRESSION.get(Path(url.split("?")[0]).suffix.lower())
+    if not _is_url(url):
+        from ..corpus import open_text_binary
+
+        return open_text_binary(Path(url))
+    import fsspec
+
+    return fsspec.open(url, "rb", compression=compression).open()
+
+
+def read(files: list[str], workdir: Path) -> RawStream:
+    """Tokenise ``files`` in order into a :class:`RawStream` in ``workdir`` (as the local reader)."""
+    w = _RawWriter(workdir, ByteVocab())
+    n_invalid = 0
+    try:
+        for url in files:
+            try:
+                f = open_binary(url)
+            except (OSError, ValueError) as e:
+                raise CorpusError(f"cannot open {url}: {getattr(e, 'strerror', None) or e}") from None
+            try:
+                with f:
+                    for piece in iter_pieces(f):
+                        if b"\x00" in piece:
+                            raise CorpusError(f"{url} looks like a binary file (NUL bytes), not UTF-8 text")
+                        n_invalid += count_invalid_utf8(piece)
+                        ids, ends = w.byte_vocab.tokenize(piece, w.n_tokens)
+                        w.add_arrays(ids, ends)
+            except (OSError, EOFError, lzma.LZMAError, zlib.error) as e:
+                raise CorpusError(f"cannot read {url}: {e}") from None
+            w.end_sentence()
+        return w.close(n_invalid)
+    except BaseException:
+        w.abort()
+        raise
+
+
+def word_counts(raw: RawStream) -> dict:
+    """str word -> count of a raw stream (byte keys decoded as the vocabulary does, duplicates merged)."""
+    out: dict = {}
+    keys = raw.keys
+    for k, c in zip(keys, raw.counts.tolist()):
+        w = k.decode("utf-8", "replace") if isinstance(k, bytes) else k
+        out[w] = out.get(w, 0) + c
+    return out
+
+
+def slice_raw(raw: RawStream, lo: int, hi: int, workdir: Path) -> RawStream:
+    """The raw tokens [lo, hi) of ``raw`` as a new RawStream (a sentence crossing a bound is cut there).
+
+    Counts are not recomputed (the caller uses global counts).
+    """
+    ids = np.memmap(raw.ids_path, dtype=np.int32, mode="r") if raw.n_tokens else np.zeros(0, np.int32)
+    ends = np.fromfile(raw.ends_path, dtype=np.int64) if raw.n_sentences else np.zeros(0, np.int64)
+    ids_path, ends_path = workdir / "shard_ids.i32", workdir / "shard_ends.i64"
+    part = np.asarray(ids[lo:hi], dtype=np.int32)
+    part.tofile(ids_path)
+    inner = ends[(ends > lo) & (ends < hi)] - lo
+    new_ends = np.concatenate([inner, [hi - lo]]).astype(np.int64) if hi > lo else np.zeros(0, np.int64)
+    new_ends.tofile(ends_path)
+    del ids
+    return RawStream(ids_path, ends_path, raw.keys, raw.counts, int(hi - lo), int(new_ends.size), raw.n_invalid_utf8)

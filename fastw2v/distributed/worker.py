@@ -1,0 +1,277 @@
+"""Tasks that run inside the Dask worker processes.
+
+A worker's state for one run (its token cache, its replica of the weights
+and of their last synced values, its kernel runner) lives in this module's
+``_RUNS`` dict under the run id, so it stays in the worker process between
+tasks; the driver reaches it with tasks pinned to that worker
+(``client.submit(fn, ..., workers=[address], pure=False)``). Nothing here
+imports Dask: the functions are plain Python and are also unit-tested
+without a cluster.
+
+Every kernel call holds ``_KERNEL_LOCK``: Numba's parallel kernels must not be
+entered from two threads at once (the workqueue threading layer aborts), and a
+Dask worker may run several task threads.
+"""
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+import time
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from .. import trainer
+from ..config import TrainConfig
+from ..corpus import build_token_cache
+from ..kernels import driver as kdriver
+from . import combine, source
+
+if not hasattr(trainer, 'KernelRunner'):  # TEMPORARY until the trainer refactor lands
+    from . import _compat
+    trainer.KernelRunner = _compat.KernelRunner
+    trainer.stretch_bounds = _compat.stretch_bounds
+
+_RUNS: dict = {}
+_KERNEL_LOCK = threading.Lock()
+
+
+# ----------------------------------------------------------------- vocabulary
+def partition_of(word: str, n_parts: int) -> int:
+    """The hash partition of a word (crc32 of its UTF-8: the same in every process, unlike hash())."""
+    return zlib.crc32(word.encode("utf-8", "surrogatepass")) % n_parts
+
+
+def count_block(files: list, n_parts: int, cache_dir=None):
+    """Count one block of input (a list of files) and split the counts into hash partitions.
+
+    Returns (parts, meta): parts a list of n_parts dicts word -> count;
+    meta {"tokens", "sentences", "invalid_utf8"} of the block before pruning.
+    """
+    work = Path(tempfile.mkdtemp(prefix="fastw2v-count-", dir=cache_dir))
+    try:
+        raw = source.read(files, work)
+        counts = source.word_counts(raw)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    parts: list = [dict() for _ in range(n_parts)]
+    for w, c in counts.items():
+        parts[partition_of(w, n_parts)][w] = c
+    return parts, {"tokens": raw.n_tokens, "sentences": raw.n_sentences, "invalid_utf8": raw.n_invalid_utf8}
+
+
+def pick(x, i):
+    """x[i], run where x lives so only the piece travels."""
+    return x[i]
+
+
+def merge_partition(min_count: int, *parts):
+    """Sum one hash partition over all blocks and drop words under min_count: (words, int64 counts)."""
+    total: dict = {}
+    for p in parts:
+        for w, c in p.items():
+            total[w] = total.get(w, 0) + c
+    kept = [(w, c) for w, c in total.items() if c >= min_count]
+    return [w for w, _ in kept], np.array([c for _, c in kept], dtype=np.int64)
+
+
+# ---------------------------------------------------------------- shard state
+class Shard:
+    """One worker's part of a run: its token cache, weights, synced copies and runner.
+
+    syn0, syn1: float32 (V, dim); bias float32 (V,): this worker's replica.
+    base0, base1, base_b: the same shapes, the values at the last sync of each
+    row (what every replica agreed on), so a delta is replica - base.
+    """
+
+    def __init__(self, run_id, cfg: TrainConfig, counts, cache, workdir: Path, stream: int,
+                 shard_tokens: list, round_tokens: int):
+        self.run_id = run_id
+        self.cfg = cfg
+        self.cache = cache
+        self.workdir = workdir
+        self.stream = stream
+        self.layout = combine.Layout(len(counts), cfg.dim, cfg.loss)
+        self.syn0, self.syn1, _ = trainer.init_weights(len(counts), cfg.dim, cfg.seed)
+        self.bias = trainer.init_bias(counts, cfg.loss)
+        self.base0, self.base1, self.base_b = self.syn0.copy(), self.syn1.copy(), self.bias.copy()
+        longest = int(np.diff(np.asarray(cache.starts)).max()) if cache.n_sentences else 1
+        self.runner = trainer.KernelRunner(counts, cfg, max(1, min(cfg.max_sentence_length, longest)), stream=stream)
+        self.shard_tokens = list(shard_tokens)  # kept tokens of every worker's shard (the global clock)
+        self.n_total = int(sum(shard_tokens))
+        self.set_rounds(round_tokens)
+        self.epoch_seeded = -1
+
+    def set_rounds(self, round_tokens: int):
+        """Kernel-call stretches of an epoch (as the local trainer makes them) grouped into rounds."""
+        call = trainer.CALL_TOKENS_PER_THREAD * int(self.cfg.threads)
+        starts = self.cache.starts
+        self.stretch = np.asarray(trainer.stretch_bounds(starts, 0, self.cache.n_sentences, call), dtype=np.int64)
+        first_tok = np.asarray(starts)[self.stretch[:-1]]
+        self.round_of = first_tok // max(int(round_tokens), 1)  # round of every stretch
+        self.round_tokens = int(round_tokens)
+        self.n_rounds = int(self.round_of[-1]) + 1 if self.round_of.size else 0
+
+    def global_done(self, epoch: int, t: int) -> int:
+        """Tokens trained over all workers when each has done t of its shard this epoch (lock-step rounds)."""
+        return epoch * self.n_total + sum(min(t, n) for n in self.shard_tokens)
+
+    def lr(self, done: int) -> float:
+        cfg = self.cfg
+        total = max(self.n_total * cfg.epochs, 1)
+        alpha, min_alpha = float(cfg.alpha), float(cfg.min_alpha)
+        return alpha - (alpha - min_alpha) * min(done / total, 1.0)
+
+    def apply(self, update):
+        """Write combined rows (k, (rows0, rows1, rows_b)) into the replica and its base."""
+        if update is None:
+            return
+        k, rows = update
+        combine.put(self.syn0, self.syn1, self.bias, self.layout, k, rows)
+        combine.put(self.base0, self.base1, self.base_b, self.layout, k, rows)
+
+    def train_round(self, epoch: int, rnd: int):
+        """Train the stretches of round ``rnd`` of ``epoch``; returns (stats float64 (8,), kernel seconds)."""
+        if self.epoch_seeded != epoch:
+            self.runner.seed_epoch(epoch)
+            self.epoch_seeded = epoch
+        stats = np.zeros(8)
+        starts = self.cache.starts
+        t = time.perf_counter()
+        for i in np.flatnonzero(self.round_of == rnd).tolist():
+            s_lo, s_hi = int(self.stretch[i]), int(self.stretch[i + 1])
+            a0 = self.lr(self.global_done(epoch, int(starts[s_lo])))
+            a1 = self.lr(self.global_done(epoch, int(starts[s_hi])))
+            with _KERNEL_LOCK:
+                stats += self.runner.run(self.cache.tokens, starts, s_lo, s_hi, a0, a1, self.syn0, self.syn1,
+                                         self.bias)
+        return stats, time.perf_counter() - t
+
+    def deltas(self, k: int):
+        """((d0, d1, db), (t0, t1, tb)): changes of the first k synced rows since the last sync and touched flags."""
+        cur = combine.take(self.syn0, self.syn1, self.bias, self.layout, k)
+        base = combine.take(self.base0, self.base1, self.base_b, self.layout, k)
+        pairs = [combine.delta_of(c, b) for c, b in zip(cur, base)]
+        return tuple(p[0] for p in pairs), tuple(p[1] for p in pairs)
+
+    def close(self):
+        self.cache = None
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def encode_shard(run_id, files: list, first_offset: int, lo: int, hi: int, words: list, counts, cfg_dict: dict,
+                 stream: int, cache_dir=None):
+    """Read the files holding raw tokens [lo, hi) and encode them to this worker's token cache.
+
+    files: the corpus files that overlap [lo, hi), in order; first_offset: the
+    raw token offset of the first. Returns the number of kept tokens.
+    """
+    drop(run_id)
+    cfg = TrainConfig.from_dict(cfg_dict)
+    work = Path(tempfile.mkdtemp(prefix="fastw2v-shard-", dir=cache_dir))
+    try:
+        raw = source.read(files, work)
+        index = {w: i for i, w in enumerate(words)}
+        keys = [k.decode("utf-8", "replace") if isinstance(k, bytes) else k for k in raw.keys]
+        remap = np.fromiter((index.get(k, -1) for k in keys), dtype=np.int32, count=len(keys))
+        part = source.slice_raw(raw, lo - first_offset, hi - first_offset, work)
+        for p in (raw.ids_path, raw.ends_path):
+            p.unlink(missing_ok=True)
+        cache = build_token_cache(part, remap, cfg.max_sentence_length, work)
+        for p in (part.ids_path, part.ends_path):
+            p.unlink(missing_ok=True)
+    except BaseException:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    _RUNS[run_id] = {"pending": (cfg, np.asarray(counts, dtype=np.int64), cache, work, stream)}
+    return cache.n_tokens
+
+
+def start(run_id, shard_tokens: list, round_tokens: int):
+    """Build the replica and runner once every shard's size is known; returns rounds per epoch."""
+    st = _RUNS[run_id]
+    cfg, counts, cache, work, stream = st.pop("pending")
+    import numba
+
+    numba.set_num_threads(min(int(cfg.threads), numba.config.NUMBA_NUM_THREADS))
+    st["shard"] = Shard(run_id, cfg, counts, cache, work, stream, shard_tokens, round_tokens)
+    return st["shard"].n_rounds
+
+
+def train_round(run_id, epoch: int, rnd: int, k: int, update=None):
+    """Apply the last sync's rows, train one round, return this worker's share of the next sync.
+
+    Returns {"meta": {...}, "delta": (d0, d1, db) or None, "touched": (...)}:
+    k synced rows (0: no sync after this round).
+    """
+    sh: Shard = _RUNS[run_id]["shard"]
+    sh.apply(update)
+    stats, seconds = sh.train_round(epoch, rnd)
+    out = {"meta": {"stats": stats, "seconds": seconds, "stream": sh.stream}, "delta": None, "touched": None}
+    if k:
+        out["delta"], out["touched"] = sh.deltas(k)
+    return out
+
+
+def meta_of(result):
+    return result["meta"]
+
+
+def combine_round(run_id, k: int, *results):
+    """The combine, run on one worker: new rows = base + sum(delta) / touching workers.
+
+    This worker's base rows are every replica's base (all agree after each sync).
+    Returns (k, (rows0, rows1, rows_b)) for :func:`train_round`'s ``update``.
+    """
+    sh: Shard = _RUNS[run_id]["shard"]
+    base = combine.take(sh.base0, sh.base1, sh.base_b, sh.layout, k)
+    new = tuple(combine.combine(base[m], [r["delta"][m] for r in results], [r["touched"][m] for r in results])
+                for m in range(3))
+    return k, new
+
+
+def apply_update(run_id, update):
+    """Apply a sync outside a round (at an epoch end, before a checkpoint or the final fetch)."""
+    _RUNS[run_id]["shard"].apply(update)
+    return True
+
+
+def weights(run_id):
+    """(syn0, syn1, bias) of this worker's replica."""
+    sh: Shard = _RUNS[run_id]["shard"]
+    return sh.syn0, sh.syn1, sh.bias
+
+
+def set_weights(run_id, syn0, syn1, bias):
+    """Load weights into the replica and its base (a resume from a checkpoint)."""
+    sh: Shard = _RUNS[run_id]["shard"]
+    for dst, src in ((sh.syn0, syn0), (sh.syn1, syn1), (sh.bias, bias), (sh.base0, syn0), (sh.base1, syn1),
+                     (sh.base_b, bias)):
+        dst[...] = src
+    return True
+
+
+def transfer_bytes():
+    """Bytes this worker process has sent to other workers so far (Dask's own counter)."""
+    from distributed import get_worker
+
+    return int(get_worker().transfer_outgoing_bytes_total)
+
+
+def peak_rss_mb() -> float:
+    from ..cli import peak_rss_mb as rss
+
+    return rss()
+
+
+def drop(run_id):
+    """Forget a run: its cache folder goes."""
+    st = _RUNS.pop(run_id, None)
+    if st:
+        if "shard" in st:
+            st["shard"].close()
+        if "pending" in st:
+            shutil.rmtree(st["pending"][3], ignore_errors=True)
+    return True

@@ -87,3 +87,136 @@ def test_sync_bytes_formula():
     assert lay.sync_bytes(k, 1) == 0
     nce = combine.Layout(n_words=5000, dim=100, loss="nce")
     assert nce.sync_bytes(k, 2) == 2 * 4 * (2 * k * 100 + k) + 3 * k
+
+
+# ------------------------------------------------------------- no dask locally
+def test_local_training_never_imports_dask(small_corpus):
+    code = ("import sys, fastw2v\n"
+            f"fastw2v.Word2Vec(dim=8, epochs=1, min_count=2, threads=1).fit({str(small_corpus)!r})\n"
+            "bad = [m for m in ('dask', 'distributed', 'fsspec') if m in sys.modules]\n"
+            "assert not bad, bad\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+
+
+# ------------------------------------------------------------------ clusters
+dd = pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def client():
+    """A LocalCluster of two single-threaded worker processes, shared by this module's tests."""
+    from fastw2v.distributed.driver import connect
+
+    with connect(workers=2, threads=1) as c:
+        yield c
+
+
+def _split_corpus(src, folder, parts=3):
+    """The lines of src over `parts` files, the middle one gzipped; returns the folder."""
+    import gzip
+
+    lines = src.read_text().splitlines(keepends=True)
+    folder.mkdir(exist_ok=True)
+    step = -(-len(lines) // parts)
+    for i in range(parts):
+        chunk = "".join(lines[i * step:(i + 1) * step]).encode()
+        if i == 1:
+            with gzip.open(folder / f"part{i}.txt.gz", "wb") as f:
+                f.write(chunk)
+        else:
+            (folder / f"part{i}.txt").write_bytes(chunk)
+    return folder
+
+
+def test_vocabulary_counted_on_workers_matches_local_and_globs_read(client, small_corpus, tmp_path):
+    import fastw2v
+
+    folder = _split_corpus(small_corpus, tmp_path / "parts")
+    (folder / "part2.txt").write_bytes((folder / "part2.txt").read_bytes() + b"bad \xff\xfe byte\n")
+    local = fastw2v.Word2Vec(dim=8, epochs=1, min_count=3, threads=1).fit(folder)
+    glob = f"file://{folder}/part*"
+    dist = fastw2v.Word2Vec(dim=8, epochs=1, min_count=3, threads=1).fit(glob, client=client)
+    assert dist.wv.index_to_key == local.wv.index_to_key
+    np.testing.assert_array_equal(dist.wv.counts, local.wv.counts)
+    assert dist.report["corpus_words"] == local.report["corpus_words"]
+    assert dist.report["invalid_utf8"] == local.report["invalid_utf8"] == 2  # \xff and \xfe
+    assert dist.report["distributed"]["workers"] == 2
+
+
+def test_two_workers_train_well_and_report_bytes_like_the_formula(client, demo_head):
+    import fastw2v
+    from fastw2v.distributed import driver
+
+    common = dict(dim=50, epochs=2, min_count=5, sample=1e-3, seed=2, threads=1)
+    local = fastw2v.Word2Vec(**common).fit(demo_head)
+    m = driver.fit(fastw2v.Word2Vec(**common), demo_head, client=client, round_tokens=20_000)
+    rep = m.report["distributed"]
+    assert rep["workers"] == 2 and rep["rounds_per_epoch"] == 5 and rep["rounds"] == 10
+    assert rep["syncs"] == 10
+    # rounds 1..4 of epoch 1 sync 1024, 2048, 1024, 4096 rows (capped by V), the epoch ends all of them
+    assert abs(rep["bytes_moved"] - rep["bytes_formula"]) <= 0.01 * rep["bytes_formula"]
+    assert 0 <= rep["sync_seconds"] < m.report["seconds"]["training"]
+    assert len(rep["peak_rss_mb_per_worker"]) == 2
+    assert np.isfinite(m.wv.vectors).all()
+    # quality holds: the final loss within 5% of the local run's, frequent words keep their neighbours
+    assert m.history[-1]["loss"] < 1.05 * local.history[-1]["loss"]
+    probe = local.wv.index_to_key[20:60]
+    overlap = np.mean([len(set(w for w, _ in m.wv.most_similar(p, topn=10))
+                           & set(w for w, _ in local.wv.most_similar(p, topn=10))) for p in probe])
+    assert overlap >= 2.0, overlap
+
+
+def test_one_worker_one_thread_is_bit_identical_to_local(small_corpus):
+    import fastw2v
+
+    common = dict(dim=16, epochs=2, min_count=2, seed=5, threads=1, sample=1e-3)
+    local = fastw2v.Word2Vec(**common).fit(small_corpus)
+    dist = fastw2v.Word2Vec(**common).fit(small_corpus, workers=1)
+    assert dist.wv.index_to_key == local.wv.index_to_key
+    np.testing.assert_array_equal(dist.wv.vectors, local.wv.vectors)
+    np.testing.assert_array_equal(dist.syn1, local.syn1)
+    assert dist.report["distributed"]["bytes_formula"] == 0
+
+
+def test_checkpoint_at_epoch_end_resumes_to_the_same_vectors(client, small_corpus, tmp_path):
+    import fastw2v
+
+    common = dict(dim=16, epochs=2, min_count=2, seed=7, threads=1)
+    ck = tmp_path / "ck.fw2v"
+    from fastw2v.distributed import driver
+
+    full = driver.fit(fastw2v.Word2Vec(**common), small_corpus, client=client, checkpoint=ck, round_tokens=4000)
+    assert ck.is_file()
+    # resuming runs the rounds of epoch 2 again from the epoch-1 state: the same vectors
+    again = fastw2v.Word2Vec.resume(ck, client=client)
+    np.testing.assert_array_equal(again.wv.vectors, full.wv.vectors)
+    assert [h["epoch"] for h in again.history] == [1, 2]
+
+
+def test_cli_workers_flag_trains_and_reports(small_corpus, tmp_path):
+    out, rep = tmp_path / "v.fw2v", tmp_path / "r.json"
+    r = subprocess.run([sys.executable, "-m", "fastw2v", "train", str(small_corpus), "-o", str(out), "--dim", "8",
+                        "--epochs", "2", "--min-count", "2", "--threads", "1", "--workers", "2", "--report", str(rep)],
+                       capture_output=True, text=True, timeout=300, env=dict(os.environ))
+    assert r.returncode == 0, r.stderr
+    report = json.loads(rep.read_text())
+    assert report["distributed"]["workers"] == 2 and report["corpus_words"] == 20000
+    assert out.is_file()
+
+
+def test_cli_rejects_bad_cluster_flags(small_corpus):
+    r = subprocess.run([sys.executable, "-m", "fastw2v", "train", str(small_corpus), "--workers", "2",
+                        "--scheduler", "tcp://127.0.0.1:1"], capture_output=True, text=True, timeout=120)
+    assert r.returncode != 0 and r.stderr.startswith("Error:") and "Traceback" not in r.stderr
+    r = subprocess.run([sys.executable, "-m", "fastw2v", "train", str(small_corpus), "-q",
+                        "--scheduler", "tcp://127.0.0.1:1"], capture_output=True, text=True, timeout=120)
+    assert r.returncode != 0 and r.stderr.startswith("Error:") and "Traceback" not in r.stderr
+
+
+def test_sentences_from_python_need_files(client):
+    import fastw2v
+    from fastw2v.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="files"):
+        fastw2v.Word2Vec(dim=8, min_count=1).fit([["a", "b"]], client=client)

@@ -28,7 +28,7 @@ from ..kernels import driver as kdriver
 from . import combine, source
 from . import worker as W
 
-ROUND_TOKENS = 1 << 18  # tokens per worker per round (default)
+ROUND_TOKENS = None  # tokens per worker per round; None: one kernel call's worth (CALL_TOKENS_PER_THREAD x threads)
 
 
 def _need_dask():
@@ -85,7 +85,7 @@ class Run:
     def __init__(self, client, cfg: TrainConfig, round_tokens: int = ROUND_TOKENS, cache_dir=None, progress=None):
         self.client = client
         self.cfg = cfg
-        self.round_tokens = int(round_tokens)
+        self.round_tokens = round_tokens
         self.cache_dir = str(cache_dir) if cache_dir is not None else None
         self.progress = progress
         self.run_id = uuid.uuid4().hex
@@ -153,6 +153,11 @@ class Run:
             futs.append(self._on(i, W.encode_shard, self.run_id, [files[j] for j in sel], first, lo, hi, words,
                                  counts, cfg, i, self.cache_dir))
         kept = [int(x) for x in self.client.gather(futs)]
+        if self.round_tokens is None:
+            from ..trainer import CALL_TOKENS_PER_THREAD
+
+            self.round_tokens = CALL_TOKENS_PER_THREAD * min(threads.values())
+        self.round_tokens = max(1, int(self.round_tokens))
         rounds = self.client.gather([self._on(i, W.start, self.run_id, kept, self.round_tokens)
                                      for i in range(self.n)])
         self.rounds_per_epoch = max(1, max(rounds))
@@ -330,7 +335,8 @@ def fit(model, corpus, *, client=None, workers=None, scheduler=None, progress=No
                 if checkpoint is not None and epoch + 1 < cfg.epochs:
                     _write_checkpoint(checkpoint, run, cfg, words, counts, epoch + 1, history0 + history,
                                       dict(checkpoint_info or {}, corpus=files, corpus_tokens=int(sum(kept)),
-                                           corpus_raw_tokens=meta["tokens"], distributed=True))
+                                           corpus_raw_tokens=meta["tokens"],
+                                           distributed={"round_tokens": run.round_tokens}))
 
             history = run.train(layout, cfg.epochs, start_epoch, on_epoch=on_epoch, raw_per_kept=raw_per_kept)
             syn0, syn1, bias = run.weights()
@@ -398,7 +404,8 @@ def resume(model, path, arrays, info, corpus, *, client=None, workers=None, sche
                           f"(distributed runs continue from epoch boundaries)")
     keep = {k: v for k, v in info.items() if k not in ("position", "corpus", "corpus_tokens", "corpus_raw_tokens",
                                                        "distributed")}
+    rounds = (info.get("distributed") or {}).get("round_tokens")  # the same rounds: the same vectors
     return fit(model, corpus, client=client, workers=workers, scheduler=scheduler, progress=progress,
-               checkpoint=checkpoint, checkpoint_info=keep,
+               checkpoint=checkpoint, checkpoint_info=keep, round_tokens=rounds,
                resume_from=(pos.epoch, arrays["syn0"], arrays["syn1"], arrays["bias"], pos.history,
                             model.wv.index_to_key))

@@ -38,13 +38,13 @@ def expand(paths) -> list[str]:
         import fsspec
 
         try:
-            fs, _, _ = fsspec.core.url_to_fs(p)
+            fs, root = fsspec.core.url_to_fs(p)
             if _GLOB & set(p):
-                found = sorted(fs.glob(p))
-            elif fs.isdir(p):
-                found = sorted(f for f in fs.find(p) if not Path(f).name.startswith("."))
+                found = sorted(fs.glob(root))
+            elif fs.isdir(root):
+                found = sorted(f for f in fs.find(root) if not Path(f).name.startswith("."))
             else:
-                found = [p] if fs.exists(p) else []
+                found = [root] if fs.exists(root) else []
         except (ImportError, ValueError) as e:
             raise CorpusError(f"cannot read {p}: {e}") from None
         except OSError as e:

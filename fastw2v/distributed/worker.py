@@ -107,6 +107,8 @@ class Shard:
     def set_rounds(self, round_tokens: int):
         """Kernel-call stretches of an epoch (as the local trainer makes them) grouped into rounds."""
         call = trainer.CALL_TOKENS_PER_THREAD * int(self.cfg.threads)
+        if len(self.shard_tokens) > 1:  # rounds shorter than a call need shorter calls (one worker: as local)
+            call = max(1, min(call, int(round_tokens)))
         starts = self.cache.starts
         self.stretch = np.asarray(trainer.stretch_bounds(starts, 0, self.cache.n_sentences, call), dtype=np.int64)
         first_tok = np.asarray(starts)[self.stretch[:-1]]

@@ -5,6 +5,7 @@ corpora; the text8 quality comparisons and the kill-a-worker run are slow.
 """
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -220,3 +221,37 @@ def test_sentences_from_python_need_files(client):
 
     with pytest.raises(ConfigError, match="files"):
         fastw2v.Word2Vec(dim=8, min_count=1).fit([["a", "b"]], client=client)
+
+
+# --------------------------------------------------------------------- faults
+@pytest.mark.slow
+def test_a_worker_killed_mid_run_is_replaced_and_training_finishes_well(tmp_path):
+    """Kill one of two LocalCluster worker processes at 30% of the run; the run finishes with good vectors."""
+    import fastw2v
+    from fastw2v.distributed import driver
+    from fastw2v.trainer import Progress
+
+    class KillAt(Progress):
+        def __init__(self, client, addr):
+            super().__init__(quiet=True)
+            self.client, self.addr, self.killed = client, addr, False
+
+        def update(self, frac, *a, **kw):
+            if frac > 0.3 and not self.killed:
+                self.killed = True
+                pid = self.client.run(os.getpid, workers=[self.addr])[self.addr]
+                os.kill(pid, signal.SIGKILL)
+
+        def message(self, text):
+            self.messages = getattr(self, "messages", []) + [text]
+
+    common = dict(epochs=5, sample=1e-4, seed=2, threads=1)
+    with driver.connect(workers=2, threads=1) as c:
+        victim = sorted(c.scheduler_info()["workers"])[1]
+        progress = KillAt(c, victim)
+        m = driver.fit(fastw2v.Word2Vec(**common), DEMO, client=c, progress=progress)
+    assert progress.killed and any("lost 1 worker" in t for t in progress.messages)
+    assert len(m.history) == 5
+    score = m.wv.evaluate_word_pairs()["spearman"]
+    print("WS-353 after a lost worker:", score, m.report["distributed"])
+    assert score >= 0.30

@@ -93,6 +93,8 @@ class Run:
         if not self.addrs:
             raise ConfigError("the Dask cluster has no workers")
         self.timings: dict = {}
+        self.specs: list = []  # per shard: (files, first file's raw offset, lo, hi, settings)
+        self.lost: list = []  # workers lost during training
         self.sync_seconds = 0.0
         self.bytes_formula = 0
         self.syncs = 0
@@ -150,8 +152,11 @@ class Run:
             first = int(offsets[sel[0]]) if sel else lo
             cfg = self.cfg.to_dict()
             cfg["threads"] = threads[self.addrs[i]]
+            self.specs.append(([files[j] for j in sel], first, lo, hi, cfg))
             futs.append(self._on(i, W.encode_shard, self.run_id, [files[j] for j in sel], first, lo, hi, words,
                                  counts, cfg, i, self.cache_dir))
+        self.owned = {a: [i] for i, a in enumerate(self.addrs)}  # worker -> the shards it trains
+        self._vocab = (words, counts)
         kept = [int(x) for x in self.client.gather(futs)]
         if self.round_tokens is None:
             from ..trainer import CALL_TOKENS_PER_THREAD
@@ -189,19 +194,13 @@ class Run:
                 last = rnd == self.rounds_per_epoch - 1
                 k = 0 if self.n == 1 else (layout.n_rows if last else combine.sync_rows(n_round, layout.n_rows))
                 t0 = time.perf_counter()
-                outs = [self._on(i, W.train_round, self.run_id, epoch, rnd, k, update) for i in range(self.n)]
-                metas_f = [self._on(i, W.meta_of, outs[i]) for i in range(self.n)]
-                update = self._on(0, W.combine_round, self.run_id, k, *outs) if k else None
-                metas = self.client.gather(metas_f)
-                if update is not None:
-                    self.client.gather(self._on(0, W.pick, update, 0))  # wait for the combine
-                del outs, metas_f
+                metas, update = self._round(epoch, rnd, k, update)
                 wall = time.perf_counter() - t0
                 self.sync_seconds += max(0.0, wall - max(m["seconds"] for m in metas))
                 self.rounds += 1
                 if k:
                     self.syncs += 1
-                    self.bytes_formula += layout.sync_bytes(k, self.n)
+                    self.bytes_formula += layout.sync_bytes(k, len(metas))
                 stats = np.sum([m["stats"] for m in metas], axis=0)
                 ep += stats
                 if not math.isfinite(stats[kdriver.ST_LOSS]):
@@ -232,6 +231,88 @@ class Run:
             self.progress.close()
         return history
 
+    def _round(self, epoch, rnd, k, update):
+        """Submit one round and its combine; returns (metas of the workers that finished it, update future).
+
+        A lost worker's round is dropped: the survivors' changes are combined
+        without it and its shards go to a replacement worker or to a survivor.
+        """
+        outs = [self._on(i, W.train_round, self.run_id, epoch, rnd, k, update) for i in range(self.n)]
+        metas_f = [self._on(i, W.meta_of, outs[i]) for i in range(self.n)]
+        new = self._on(0, W.combine_round, self.run_id, k, *outs) if k else None
+        try:
+            metas = self._gather(metas_f)
+            if new is not None:
+                self._gather([self._on(0, W.pick, new, 0)])  # the combine has run
+            return metas, new
+        except WorkerLost as e:
+            dead = e.addrs
+        if new is not None:
+            new.cancel()
+        keep = [i for i, a in enumerate(self.addrs) if a not in dead]
+        for i, a in enumerate(self.addrs):
+            if a in dead:
+                outs[i].cancel()
+                metas_f[i].cancel()
+        if not keep:
+            raise WorkerLost(dead, "every worker was lost")
+        metas = self._gather([metas_f[i] for i in keep])  # the survivors finish the round
+        outs = [outs[i] for i in keep]
+        self._reassign(dead)
+        new = self._on(0, W.combine_round, self.run_id, k, *outs) if k else None
+        if new is not None:
+            self._gather([self._on(0, W.pick, new, 0)])
+        return metas, new
+
+    def _gather(self, futs, poll: float = 1.0):
+        """client.gather that raises WorkerLost when one of this run's workers leaves the cluster."""
+        from distributed import wait
+
+        while True:
+            try:
+                wait(futs, timeout=poll)
+                return self.client.gather(futs)
+            except Exception as e:  # a timeout, or a task lost with its worker
+                live = self._live()
+                dead = [a for a in self.addrs if a not in live]
+                if dead:
+                    raise WorkerLost(dead) from None
+                if not _is_timeout(e):
+                    raise
+
+    def _live(self) -> set:
+        return set(self.client.run_on_scheduler(_scheduler_workers))
+
+    def _reassign(self, dead):
+        """Give the shards of the dead workers to new workers of the cluster, else to the survivors."""
+        self.lost.extend(dead)
+        alive = [a for a in self.addrs if a not in dead]
+        fresh = sorted(self._live() - set(self.addrs) - set(self.lost))
+        words, counts = self._vocab
+        base = None
+        moved = [(d, shard) for d in dead for shard in self.owned.pop(d)]
+        for d, shard in moved:
+            if fresh:
+                target = fresh.pop(0)
+                if base is None:
+                    base = self.client.submit(W.base_weights, self.run_id, workers=[alive[0]], pure=False)
+                self.addrs.append(target)
+                self.owned[target] = []
+            else:
+                target = min(alive, key=lambda a: (len(self.owned[a]), self.addrs.index(a)))
+            files, first, lo, hi, cfg = self.specs[shard]
+            on = dict(workers=[target], allow_other_workers=False, pure=False)
+            self.client.gather(self.client.submit(W.encode_shard, self.run_id, files, first, lo, hi, words, counts,
+                                                  cfg, shard, self.cache_dir, **on))
+            self.client.gather(self.client.submit(W.start, self.run_id, self.shard_tokens, self.round_tokens, **on))
+            if not self.owned[target] and base is not None:
+                self.client.gather(self.client.submit(_set_base, self.run_id, base, **on))
+            self.owned[target].append(shard)
+        self.addrs = [a for a in self.addrs if a not in dead]
+        if self.progress is not None:
+            self.progress.message(f"Warning: lost {len(dead)} worker(s) ({', '.join(dead)}); their unsynced round "
+                                  f"was dropped and their shards moved on ({len(self.addrs)} workers left)")
+
     def weights(self):
         """(syn0, syn1, bias) from worker 0 (all replicas agree after a full sync)."""
         return self.client.gather(self._on(0, W.weights, self.run_id))
@@ -256,6 +337,26 @@ class Run:
     def close(self):
         with contextlib.suppress(Exception):
             self.client.run(_drop, self.run_id, workers=self.addrs)
+
+
+class WorkerLost(Exception):
+    """Workers of the run left the cluster (crashed, killed or cut off)."""
+
+    def __init__(self, addrs, message=None):
+        super().__init__(message or f"lost workers {', '.join(addrs)}")
+        self.addrs = list(addrs)
+
+
+def _is_timeout(e) -> bool:
+    return isinstance(e, TimeoutError) or type(e).__name__ == "TimeoutError"
+
+
+def _scheduler_workers(dask_scheduler=None):
+    return list(dask_scheduler.workers)
+
+
+def _set_base(run_id, base):
+    return W.set_weights(run_id, *base)
 
 
 def _lr(cfg, done, total):
@@ -370,6 +471,7 @@ def fit(model, corpus, *, client=None, workers=None, scheduler=None, progress=No
             "syncs": run.syncs,
             "sync_seconds": run.sync_seconds,
             "sync_share": run.sync_seconds / max(train_s, 1e-9),
+            "workers_lost": len(run.lost),
             "bytes_moved": run.bytes_moved,
             "bytes_formula": run.bytes_formula,
             "shard_tokens": run.shard_tokens,

@@ -78,43 +78,68 @@ def merge_partition(min_count: int, *parts):
 
 
 # ---------------------------------------------------------------- shard state
+class Plan:
+    """One shard a worker trains: its token cache, kernel runner (random stream = shard index) and rounds."""
+
+    def __init__(self, index: int, cfg: TrainConfig, counts, cache, workdir: Path, n_shards: int, round_tokens: int):
+        self.index = index
+        self.cfg = cfg
+        self.cache = cache
+        self.workdir = workdir
+        longest = int(np.diff(np.asarray(cache.starts)).max()) if cache.n_sentences else 1
+        self.runner = trainer.KernelRunner(counts, cfg, max(1, min(cfg.max_sentence_length, longest)), stream=index)
+        call = trainer.CALL_TOKENS_PER_THREAD * int(cfg.threads)
+        if n_shards > 1:  # rounds shorter than a call need shorter calls (one worker: as local)
+            call = max(1, min(call, int(round_tokens)))
+        starts = cache.starts
+        self.stretch = np.asarray(trainer.stretch_bounds(starts, 0, cache.n_sentences, call), dtype=np.int64)
+        first_tok = np.asarray(starts)[self.stretch[:-1]]
+        self.round_of = first_tok // max(int(round_tokens), 1)  # round of every stretch
+        self.n_rounds = int(self.round_of[-1]) + 1 if self.round_of.size else 0
+        self.epoch_seeded = -1
+
+    def close(self):
+        self.cache = None
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
 class Shard:
-    """One worker's part of a run: its token cache, weights, synced copies and runner.
+    """A worker's part of a run: its replica of the weights, their synced copies, and the shards it trains.
 
     syn0, syn1: float32 (V, dim); bias float32 (V,): this worker's replica.
     base0, base1, base_b: the same shapes, the values at the last sync of each
     row (what every replica agreed on), so a delta is replica - base.
+    plans: the shards it trains, in shard order (more than one after it took
+    over the rest of a lost worker's shard).
     """
 
     def __init__(self, run_id, cfg: TrainConfig, counts, cache, workdir: Path, stream: int,
                  shard_tokens: list, round_tokens: int):
         self.run_id = run_id
         self.cfg = cfg
-        self.cache = cache
-        self.workdir = workdir
-        self.stream = stream
+        self.counts = np.asarray(counts, dtype=np.int64)
         self.layout = combine.Layout(len(counts), cfg.dim, cfg.loss)
         self.syn0, self.syn1, _ = trainer.init_weights(len(counts), cfg.dim, cfg.seed)
         self.bias = trainer.init_bias(counts, cfg.loss)
         self.base0, self.base1, self.base_b = self.syn0.copy(), self.syn1.copy(), self.bias.copy()
-        longest = int(np.diff(np.asarray(cache.starts)).max()) if cache.n_sentences else 1
-        self.runner = trainer.KernelRunner(counts, cfg, max(1, min(cfg.max_sentence_length, longest)), stream=stream)
-        self.shard_tokens = list(shard_tokens)  # kept tokens of every worker's shard (the global clock)
+        self.shard_tokens = list(shard_tokens)  # kept tokens of every shard (the global clock)
         self.n_total = int(sum(shard_tokens))
-        self.set_rounds(round_tokens)
-        self.epoch_seeded = -1
-
-    def set_rounds(self, round_tokens: int):
-        """Kernel-call stretches of an epoch (as the local trainer makes them) grouped into rounds."""
-        call = trainer.CALL_TOKENS_PER_THREAD * int(self.cfg.threads)
-        if len(self.shard_tokens) > 1:  # rounds shorter than a call need shorter calls (one worker: as local)
-            call = max(1, min(call, int(round_tokens)))
-        starts = self.cache.starts
-        self.stretch = np.asarray(trainer.stretch_bounds(starts, 0, self.cache.n_sentences, call), dtype=np.int64)
-        first_tok = np.asarray(starts)[self.stretch[:-1]]
-        self.round_of = first_tok // max(int(round_tokens), 1)  # round of every stretch
         self.round_tokens = int(round_tokens)
-        self.n_rounds = int(self.round_of[-1]) + 1 if self.round_of.size else 0
+        self.plans: list = []
+        self.add(stream, cache, workdir)
+
+    def add(self, index: int, cache, workdir: Path):
+        self.plans.append(Plan(index, self.cfg, self.counts, cache, workdir, len(self.shard_tokens),
+                               self.round_tokens))
+        self.plans.sort(key=lambda p: p.index)
+
+    @property
+    def stream(self):
+        return self.plans[0].index
+
+    @property
+    def n_rounds(self):
+        return max(p.n_rounds for p in self.plans)
 
     def global_done(self, epoch: int, t: int) -> int:
         """Tokens trained over all workers when each has done t of its shard this epoch (lock-step rounds)."""
@@ -136,19 +161,20 @@ class Shard:
 
     def train_round(self, epoch: int, rnd: int):
         """Train the stretches of round ``rnd`` of ``epoch``; returns (stats float64 (8,), kernel seconds)."""
-        if self.epoch_seeded != epoch:
-            self.runner.seed_epoch(epoch)
-            self.epoch_seeded = epoch
         stats = np.zeros(8)
-        starts = self.cache.starts
         t = time.perf_counter()
-        for i in np.flatnonzero(self.round_of == rnd).tolist():
-            s_lo, s_hi = int(self.stretch[i]), int(self.stretch[i + 1])
-            a0 = self.lr(self.global_done(epoch, int(starts[s_lo])))
-            a1 = self.lr(self.global_done(epoch, int(starts[s_hi])))
-            with _KERNEL_LOCK:
-                stats += self.runner.run(self.cache.tokens, starts, s_lo, s_hi, a0, a1, self.syn0, self.syn1,
-                                         self.bias)
+        for plan in self.plans:
+            if plan.epoch_seeded != epoch:
+                plan.runner.seed_epoch(epoch)
+                plan.epoch_seeded = epoch
+            starts = plan.cache.starts
+            for i in np.flatnonzero(plan.round_of == rnd).tolist():
+                s_lo, s_hi = int(plan.stretch[i]), int(plan.stretch[i + 1])
+                a0 = self.lr(self.global_done(epoch, int(starts[s_lo])))
+                a1 = self.lr(self.global_done(epoch, int(starts[s_hi])))
+                with _KERNEL_LOCK:
+                    stats += plan.runner.run(plan.cache.tokens, starts, s_lo, s_hi, a0, a1, self.syn0, self.syn1,
+                                             self.bias)
         return stats, time.perf_counter() - t
 
     def deltas(self, k: int):
@@ -159,18 +185,19 @@ class Shard:
         return tuple(p[0] for p in pairs), tuple(p[1] for p in pairs)
 
     def close(self):
-        self.cache = None
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        for p in self.plans:
+            p.close()
+        self.plans = []
 
 
 def encode_shard(run_id, files: list, first_offset: int, lo: int, hi: int, words: list, counts, cfg_dict: dict,
                  stream: int, cache_dir=None):
-    """Read the files holding raw tokens [lo, hi) and encode them to this worker's token cache.
+    """Read the files holding raw tokens [lo, hi) and encode them to a token cache of shard ``stream``.
 
     files: the corpus files that overlap [lo, hi), in order; first_offset: the
-    raw token offset of the first. Returns the number of kept tokens.
+    raw token offset of the first. The shard waits in the worker until
+    :func:`start`. Returns the number of kept tokens.
     """
-    drop(run_id)
     cfg = TrainConfig.from_dict(cfg_dict)
     work = Path(tempfile.mkdtemp(prefix="fastw2v-shard-", dir=cache_dir))
     try:
@@ -187,18 +214,22 @@ def encode_shard(run_id, files: list, first_offset: int, lo: int, hi: int, words
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
-    _RUNS[run_id] = {"pending": (cfg, np.asarray(counts, dtype=np.int64), cache, work, stream)}
+    st = _RUNS.setdefault(run_id, {})
+    st.setdefault("pending", []).append((cfg, np.asarray(counts, dtype=np.int64), cache, work, stream))
     return cache.n_tokens
 
 
 def start(run_id, shard_tokens: list, round_tokens: int):
-    """Build the replica and runner once every shard's size is known; returns rounds per epoch."""
-    st = _RUNS[run_id]
-    cfg, counts, cache, work, stream = st.pop("pending")
+    """Build the replica (first time) and the runners of the shards encoded since; returns rounds per epoch."""
     import numba
 
-    numba.set_num_threads(min(int(cfg.threads), numba.config.NUMBA_NUM_THREADS))
-    st["shard"] = Shard(run_id, cfg, counts, cache, work, stream, shard_tokens, round_tokens)
+    st = _RUNS[run_id]
+    for cfg, counts, cache, work, stream in st.pop("pending", []):
+        numba.set_num_threads(min(int(cfg.threads), numba.config.NUMBA_NUM_THREADS))
+        if "shard" not in st:
+            st["shard"] = Shard(run_id, cfg, counts, cache, work, stream, shard_tokens, round_tokens)
+        else:
+            st["shard"].add(stream, cache, work)
     return st["shard"].n_rounds
 
 
@@ -246,8 +277,14 @@ def weights(run_id):
     return sh.syn0, sh.syn1, sh.bias
 
 
+def base_weights(run_id):
+    """(base0, base1, base_b): the values every replica agreed on at the last sync of each row."""
+    sh: Shard = _RUNS[run_id]["shard"]
+    return sh.base0, sh.base1, sh.base_b
+
+
 def set_weights(run_id, syn0, syn1, bias):
-    """Load weights into the replica and its base (a resume from a checkpoint)."""
+    """Load weights into the replica and its base (a resume, or a replacement worker joining)."""
     sh: Shard = _RUNS[run_id]["shard"]
     for dst, src in ((sh.syn0, syn0), (sh.syn1, syn1), (sh.bias, bias), (sh.base0, syn0), (sh.base1, syn1),
                      (sh.base_b, bias)):
@@ -274,6 +311,6 @@ def drop(run_id):
     if st:
         if "shard" in st:
             st["shard"].close()
-        if "pending" in st:
-            shutil.rmtree(st["pending"][3], ignore_errors=True)
+        for pending in st.get("pending", []):
+            shutil.rmtree(pending[3], ignore_errors=True)
     return True

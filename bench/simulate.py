@@ -1,0 +1,133 @@
+"""Beyond one machine, by simulation: W model replicas trained round-robin in one process.
+
+Each replica is a real worker :class:`fastw2v.distributed.worker.Shard` (its
+own contiguous shard of the corpus, its own random stream, one kernel thread)
+and they advance in lock-step rounds of ``--round-tokens`` tokens each. After
+round n the first ``sync_rows(n, V)`` rows (everything at an epoch end) are
+merged with the real combiner (``combine``: base + sum(delta) / replicas that
+touched the row) or, as controls, by summing the models (``model-sum``: what
+blows Spark's vectors up) or by averaging them (``average``: shrinks a
+row one replica alone touched); ``delta-sum`` (base + sum(delta), every
+change applied in full) shows what the divisor costs. No Dask: only the
+training and the merge.
+
+    python bench/simulate.py [--workers 1 2 4 8 16 32] [--modes combine average model-sum delta-sum] [--epochs 5]
+
+Prints a markdown table of WordSim-353 Spearman and analogy accuracy (top 30k)
+against W; ``bench/SIMULATION.md`` holds a measured one.
+"""
+import argparse
+import dataclasses
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+import fastw2v
+from fastw2v.config import TrainConfig
+from fastw2v.corpus import TokenCache, build_token_cache, corpus_files, read_files
+from fastw2v.distributed import combine
+from fastw2v.distributed.worker import Shard
+from fastw2v.keyedvectors import KeyedVectors
+from fastw2v.vocab import build_vocab
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def shard_caches(cache: TokenCache, n: int):
+    """n contiguous sentence ranges of about equal tokens, as TokenCaches (views + rebased starts)."""
+    starts = np.asarray(cache.starts)
+    cuts = np.searchsorted(starts, np.arange(n + 1) * cache.n_tokens / n, side="left")
+    cuts[0], cuts[-1] = 0, cache.n_sentences
+    out = []
+    for lo, hi in zip(cuts[:-1], cuts[1:]):
+        s = starts[lo:hi + 1] - starts[lo]
+        out.append(TokenCache(np.asarray(cache.tokens[starts[lo]:starts[hi]]), s.astype(np.int64)))
+    return out
+
+
+def merge(mode, base, deltas, touched):
+    """The rows after a sync: the real combiner or a control."""
+    if mode == "combine":  # base + sum(delta) / replicas that touched the row
+        return combine.combine(base, deltas, touched)
+    total = np.sum(deltas, axis=0, dtype=np.float32)
+    if mode == "model-sum":  # sum of the replicas' models (Spark): W * base + sum(delta)
+        return (np.float32(len(deltas)) * base + total).astype(np.float32)
+    if mode == "average":  # plain average of the models: base + sum(delta) / W
+        return (base + total / np.float32(len(deltas))).astype(np.float32)
+    if mode == "delta-sum":  # every replica's change applied in full: base + sum(delta)
+        return (base + total).astype(np.float32)
+    raise ValueError(mode)
+
+
+def simulate(cache, words, counts, cfg, n_workers, mode, round_tokens, work):
+    caches = shard_caches(cache, n_workers)
+    sizes = [c.n_tokens for c in caches]
+    reps = [Shard("sim", cfg, counts, c, Path(tempfile.mkdtemp(dir=work)), w, sizes, round_tokens)
+            for w, c in enumerate(caches)]
+    layout = reps[0].layout
+    n_rounds = max(r.n_rounds for r in reps)
+    n = 0
+    for epoch in range(cfg.epochs):
+        for rnd in range(n_rounds):
+            n += 1
+            for r in reps:
+                r.train_round(epoch, rnd)
+            if n_workers == 1:
+                continue
+            k = layout.n_rows if rnd == n_rounds - 1 else combine.sync_rows(n, layout.n_rows)
+            shares = [r.deltas(k) for r in reps]
+            base = combine.take(reps[0].base0, reps[0].base1, reps[0].base_b, layout, k)
+            new = tuple(merge(mode, base[m], [s[0][m] for s in shares], [s[1][m] for s in shares])
+                        for m in range(3))
+            for r in reps:
+                r.apply((k, new))
+    if not np.isfinite(reps[0].syn0).all():
+        return float("nan"), float("nan"), n
+    kv = KeyedVectors(words, reps[0].syn0.copy(), counts)
+    ws = kv.evaluate_word_pairs()["spearman"]
+    an = kv.evaluate_word_analogies()["accuracy"]
+    for r in reps:
+        r.close()
+    return ws, an, n
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--corpus", default=str(ROOT / "fastw2v" / "data" / "text8_head.txt.gz"))
+    ap.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4, 8, 16, 32])
+    ap.add_argument("--modes", nargs="+", default=["combine", "average", "model-sum", "delta-sum"])
+    ap.add_argument("--model", default="sg")
+    ap.add_argument("--loss", default="ns")
+    ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--sample", type=float, default=1e-4)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--round-tokens", type=int, default=8192, help="tokens per replica per round")
+    a = ap.parse_args()
+    cfg = TrainConfig(model=a.model, loss=a.loss, epochs=a.epochs, sample=a.sample, seed=a.seed, threads=1).resolved()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        raw = read_files(corpus_files(a.corpus), work)
+        vocab, remap = build_vocab(raw.keys, raw.counts, cfg.min_count, cfg.max_vocab)
+        cache = build_token_cache(raw, remap, cfg.max_sentence_length, work)
+        cache = TokenCache(np.asarray(cache.tokens).copy(), np.asarray(cache.starts).copy())
+        print(f"# {a.corpus}: {cache.n_tokens:,} tokens, V = {len(vocab):,}; {a.model}/{a.loss}, {a.epochs} epochs, "
+              f"sample {a.sample}, seed {a.seed}, {a.round_tokens:,} tokens per replica per round", flush=True)
+        rows = []
+        for w in a.workers:
+            for mode in (a.modes if w > 1 else ["combine"]):
+                t = time.perf_counter()
+                ws, an, n = simulate(cache, vocab.words, vocab.counts, cfg, w, mode, a.round_tokens, work)
+                rows.append((w, mode, ws, an, n))
+                print(f"W={w} {mode}: ws {ws:.3f} analogy {an:.3f} ({n} rounds, {time.perf_counter() - t:.0f} s)",
+                      flush=True)
+    ref = rows[0]
+    print("\n| W | merge | rounds | WS-353 Spearman | vs W=1 | analogy (top 30k) | vs W=1 |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for w, mode, ws, an, n in rows:
+        print(f"| {w} | {mode} | {n} | {ws:.3f} | {ws / ref[2]:.2f} | {an:.3f} | {an / ref[3]:.2f} |")
+
+
+if __name__ == "__main__":
+    main()

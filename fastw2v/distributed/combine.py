@@ -53,6 +53,23 @@ def combine(base: np.ndarray, deltas, touched) -> np.ndarray:
     return (base + total * scale.reshape((-1,) + (1,) * (base.ndim - 1))).astype(np.float32)
 
 
+def sum_changes(base: np.ndarray, deltas, touched=None) -> np.ndarray:
+    """new = base + sum(delta): every replica's change in full (not the default; see bench/SIMULATION.md).
+
+    To first order this is what one process would do with the same tokens in
+    sequence; the changes were all computed from the same stale base, so a
+    row every replica pushes the same way can overshoot when rounds are long.
+    """
+    total = np.zeros(base.shape, dtype=np.float32)
+    for d in deltas:
+        total += d
+    return (base + total).astype(np.float32)
+
+
+#: merge name -> function(base, deltas, touched); "mean" is the default
+MERGES = {"mean": combine, "sum": sum_changes}
+
+
 def delta_of(current: np.ndarray, base: np.ndarray):
     """(delta float32, touched uint8 (K,)) of current rows against base rows; touched = any value changed."""
     delta = np.subtract(current, base, dtype=np.float32)

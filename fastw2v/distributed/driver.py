@@ -82,10 +82,14 @@ def connect(client=None, workers: int | None = None, scheduler: str | None = Non
 class Run:
     """One distributed training run: workers, shards, rounds and their bookkeeping."""
 
-    def __init__(self, client, cfg: TrainConfig, round_tokens: int = ROUND_TOKENS, cache_dir=None, progress=None):
+    def __init__(self, client, cfg: TrainConfig, round_tokens: int = ROUND_TOKENS, cache_dir=None, progress=None,
+                 merge: str = "mean"):
         self.client = client
         self.cfg = cfg
         self.round_tokens = round_tokens
+        if merge not in combine.MERGES:
+            raise ConfigError(f"merge must be one of {', '.join(combine.MERGES)}, got {merge!r}")
+        self.merge = merge
         self.cache_dir = str(cache_dir) if cache_dir is not None else None
         self.progress = progress
         self.run_id = uuid.uuid4().hex
@@ -239,7 +243,7 @@ class Run:
         """
         outs = [self._on(i, W.train_round, self.run_id, epoch, rnd, k, update) for i in range(self.n)]
         metas_f = [self._on(i, W.meta_of, outs[i]) for i in range(self.n)]
-        new = self._on(0, W.combine_round, self.run_id, k, *outs) if k else None
+        new = self._on(0, W.combine_round, self.run_id, k, *outs, merge=self.merge) if k else None
         try:
             metas = self._gather(metas_f)
             if new is not None:
@@ -259,7 +263,7 @@ class Run:
         metas = self._gather([metas_f[i] for i in keep])  # the survivors finish the round
         outs = [outs[i] for i in keep]
         self._reassign(dead)
-        new = self._on(0, W.combine_round, self.run_id, k, *outs) if k else None
+        new = self._on(0, W.combine_round, self.run_id, k, *outs, merge=self.merge) if k else None
         if new is not None:
             self._gather([self._on(0, W.pick, new, 0)])
         return metas, new
@@ -383,7 +387,7 @@ def _drop(run_id):
 
 # ---------------------------------------------------------------- the API
 def fit(model, corpus, *, client=None, workers=None, scheduler=None, progress=None, checkpoint=None,
-        checkpoint_info=None, round_tokens: int = ROUND_TOKENS, resume_from=None):
+        checkpoint_info=None, round_tokens: int = ROUND_TOKENS, resume_from=None, merge: str = "mean"):
     """Train ``model`` (a fastw2v Word2Vec) data-parallel on a Dask cluster; returns the model.
 
     corpus: paths, URLs or globs every worker can read. client: an existing
@@ -393,6 +397,8 @@ def fit(model, corpus, *, client=None, workers=None, scheduler=None, progress=No
     with a LocalCluster, the cores divided among the workers).
     checkpoint: a path written atomically at every epoch end but the last.
     resume_from: (start_epoch, syn0, syn1, bias, history, words) of a checkpoint.
+    round_tokens: tokens per worker between syncs (None: one kernel call).
+    merge: "mean" (base + sum(delta) / workers that touched the row) or "sum" (base + sum(delta)).
     """
     from ..config import default_threads
     from ..trainer import Progress
@@ -411,7 +417,7 @@ def fit(model, corpus, *, client=None, workers=None, scheduler=None, progress=No
         local_threads = max(1, default_threads() // max(1, int(workers)))
     with connect(client, workers, scheduler, threads=local_threads) as c:
         cfg = base_cfg.resolved() if base_cfg.threads is not None else base_cfg
-        run = Run(c, cfg, round_tokens, model.cache_dir, progress)
+        run = Run(c, cfg, round_tokens, model.cache_dir, progress, merge=merge)
         try:
             threads = run.worker_threads(local_threads)
             import dataclasses
@@ -437,7 +443,7 @@ def fit(model, corpus, *, client=None, workers=None, scheduler=None, progress=No
                     _write_checkpoint(checkpoint, run, cfg, words, counts, epoch + 1, history0 + history,
                                       dict(checkpoint_info or {}, corpus=files, corpus_tokens=int(sum(kept)),
                                            corpus_raw_tokens=meta["tokens"],
-                                           distributed={"round_tokens": run.round_tokens}))
+                                           distributed={"round_tokens": run.round_tokens, "merge": merge}))
 
             history = run.train(layout, cfg.epochs, start_epoch, on_epoch=on_epoch, raw_per_kept=raw_per_kept)
             syn0, syn1, bias = run.weights()
@@ -466,6 +472,7 @@ def fit(model, corpus, *, client=None, workers=None, scheduler=None, progress=No
             "workers": run.n,
             "threads_per_worker": [threads[a] for a in run.addrs],
             "round_tokens": run.round_tokens,
+            "merge": run.merge,
             "rounds": run.rounds,
             "rounds_per_epoch": run.rounds_per_epoch,
             "syncs": run.syncs,
@@ -509,5 +516,6 @@ def resume(model, path, arrays, info, corpus, *, client=None, workers=None, sche
     rounds = (info.get("distributed") or {}).get("round_tokens")  # the same rounds: the same vectors
     return fit(model, corpus, client=client, workers=workers, scheduler=scheduler, progress=progress,
                checkpoint=checkpoint, checkpoint_info=keep, round_tokens=rounds,
+               merge=(info.get("distributed") or {}).get("merge", "mean"),
                resume_from=(pos.epoch, arrays["syn0"], arrays["syn1"], arrays["bias"], pos.history,
                             model.wv.index_to_key))

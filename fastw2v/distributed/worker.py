@@ -252,7 +252,7 @@ def meta_of(result):
     return result["meta"]
 
 
-def combine_round(run_id, k: int, *results):
+def combine_round(run_id, k: int, *results, merge: str = "mean"):
     """The combine, run on one worker: new rows = base + sum(delta) / touching workers.
 
     This worker's base rows are every replica's base (all agree after each sync).
@@ -260,8 +260,8 @@ def combine_round(run_id, k: int, *results):
     """
     sh: Shard = _RUNS[run_id]["shard"]
     base = combine.take(sh.base0, sh.base1, sh.base_b, sh.layout, k)
-    new = tuple(combine.combine(base[m], [r["delta"][m] for r in results], [r["touched"][m] for r in results])
-                for m in range(3))
+    fn = combine.MERGES[merge]
+    new = tuple(fn(base[m], [r["delta"][m] for r in results], [r["touched"][m] for r in results]) for m in range(3))
     return k, new
 
 

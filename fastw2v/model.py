@@ -14,7 +14,7 @@ from .corpus import WorkDir, build_token_cache, corpus_files, read_files, read_s
 from .checkpoint import Checkpointer
 from .errors import ConfigError, CorpusError, FormatError
 from .keyedvectors import KeyedVectors
-from .trainer import Position, Progress, init_bias, init_weights, train
+from .trainer import CALL_TOKENS_PER_THREAD, Position, Progress, init_bias, init_weights, stretch_bounds, train
 from .vocab import Vocab, build_vocab
 
 CONFIG_NAMES = [f.name for f in dataclasses.fields(TrainConfig) if f.name != "extra"]
@@ -24,7 +24,8 @@ class Word2Vec:
     """Skip-gram / CBOW word2vec trained by Numba Hogwild kernels.
 
     Parameters are :class:`~fastw2v.config.TrainConfig`'s (the CLI flags with
-    underscores): ``model`` ('sg' or 'cbow'), ``loss`` ('ns'), ``dim``,
+    underscores): ``model`` ('sg' or 'cbow'), ``loss`` ('ns', 'hs', 'nce' or
+    'softmax'), ``dim``,
     ``window``, ``negative``, ``alpha`` (None: 0.025 sg, 0.05 cbow),
     ``min_alpha``, ``epochs``, ``min_count``, ``max_vocab``, ``sample``,
     ``seed``, ``threads`` (None: all cores), ``max_sentence_length``,
@@ -54,14 +55,15 @@ class Word2Vec:
 
     # ------------------------------------------------------------------ fit
     def fit(self, corpus, progress: Progress | None = None, checkpoint=None, checkpoint_every: float = 600.0,
-            checkpoint_info: dict | None = None, client=None, workers: int | None = None,
+            checkpoint_info: dict | None = None, on_epoch=None, client=None, workers: int | None = None,
             scheduler: str | None = None) -> "Word2Vec":
         """Build the vocabulary from ``corpus`` and train.
 
         corpus: a path (file or directory; .gz/.bz2/.xz read by extension), a
         list of paths, or an iterable of token lists (each a list of str).
         checkpoint: write a resumable checkpoint there every ``checkpoint_every``
-        seconds (see :meth:`resume`). Returns self.
+        seconds (see :meth:`resume`). on_epoch(event, epoch): called with
+        "begin"/"end" and the 0-based epoch at safe points. Returns self.
         client / scheduler / workers: train data-parallel on a Dask cluster
         instead (a ``distributed.Client``, a scheduler address, or the size of
         a new LocalCluster); see :mod:`fastw2v.distributed`. Checkpoints are
@@ -71,7 +73,8 @@ class Word2Vec:
             from .distributed import fit as fit_distributed
 
             return fit_distributed(self, corpus, client=client, workers=workers, scheduler=scheduler,
-                                   progress=progress, checkpoint=checkpoint, checkpoint_info=checkpoint_info)
+                                   progress=progress, checkpoint=checkpoint, checkpoint_info=checkpoint_info,
+                                   on_epoch=on_epoch)
         cfg = self.config.resolved()
 
         def build(raw, work, progress):
@@ -82,7 +85,7 @@ class Word2Vec:
             self.config = cfg
             return cache, len(raw.keys)
 
-        return self._run(corpus, build, progress, checkpoint, checkpoint_every, checkpoint_info)
+        return self._run(corpus, build, progress, checkpoint, checkpoint_every, checkpoint_info, on_epoch=on_epoch)
 
     @classmethod
     def resume(cls, path, corpus=None, progress: Progress | None = None, checkpoint=None,
@@ -97,6 +100,7 @@ class Word2Vec:
         """
         m, arrays, info = cls._load_checkpoint(path)
         m.cache_dir, m.quiet = cache_dir, quiet
+        saved_threads = m.config.threads
         if threads is not None:
             m.config = dataclasses.replace(m.config, threads=threads).resolved()
         corpus = corpus if corpus is not None else info.get("corpus")
@@ -121,7 +125,7 @@ class Word2Vec:
                       start=Position.from_dict(info["position"]), states=arrays["states"])
 
     def continue_training(self, corpus, progress: Progress | None = None, checkpoint=None,
-                          checkpoint_every: float = 600.0, checkpoint_info: dict | None = None,
+                          checkpoint_every: float = 600.0, checkpoint_info: dict | None = None, on_epoch=None,
                           **overrides) -> "Word2Vec":
         """Train further on new text with the vocabulary fixed (``fastw2v train --init``).
 
@@ -150,12 +154,13 @@ class Word2Vec:
             self.config = cfg
             return cache, len(self.wv)
 
-        self._run(corpus, build, progress, checkpoint, checkpoint_every, checkpoint_info)
+        self._run(corpus, build, progress, checkpoint, checkpoint_every, checkpoint_info, on_epoch=on_epoch)
         self.report["unknown_tokens"], self.report["unknown_words"] = unknown
         return self
 
     # ------------------------------------------------------------- helpers
-    def _run(self, corpus, build, progress, checkpoint, checkpoint_every, info, start=None, states=None):
+    def _run(self, corpus, build, progress, checkpoint, checkpoint_every, info, start=None, states=None,
+             on_epoch=None):
         """Read ``corpus``, make the token cache with ``build(raw, work, progress) -> (cache, distinct
         words)`` (which also sets weights and settings), train, and fill history and report."""
         progress = progress if progress is not None else Progress(quiet=self.quiet)
@@ -168,8 +173,12 @@ class Word2Vec:
             cache, distinct = build(raw, work, progress)
             _drop_raw(raw)
             timings["vocabulary"] = time.perf_counter() - t1
-            result, timings["training"] = self._train_cache(cache, raw, corpus, progress, checkpoint,
-                                                            checkpoint_every, info, start=start, states=states)
+            if callable(start):  # a position that needs the cache (an old checkpoint's)
+                start = start()
+            result = self._train_cache(cache, raw, corpus, progress, checkpoint, checkpoint_every, info,
+                                       start=start, states=states, on_epoch=on_epoch)
+            timings["compile"] = result.compile_seconds
+            timings["training"] = result.seconds
         self._finish(result, raw, timings, distinct_words=distinct)
         return self
 
@@ -182,16 +191,14 @@ class Word2Vec:
         return raw
 
     def _train_cache(self, cache, raw, corpus, progress, checkpoint, checkpoint_every, info, start=None,
-                     states=None):
+                     states=None, on_epoch=None):
         ckpt_info = dict(info or {})
         ckpt_info.setdefault("corpus", _corpus_paths(corpus))
         ckpt_info["corpus_tokens"] = cache.n_tokens
         ckpt_info["corpus_raw_tokens"] = raw.n_tokens
         safe_point = Checkpointer(checkpoint, checkpoint_every, self, ckpt_info)
-        t = time.perf_counter()
-        result = train(cache, self.wv.counts, self.wv.vectors, self.syn1, self.bias, self.config, raw.n_tokens,
-                       progress, start=start, states=states, on_safe_point=safe_point)
-        return result, time.perf_counter() - t
+        return train(cache, self.wv.counts, self.wv.vectors, self.syn1, self.bias, self.config, raw.n_tokens,
+                     progress, start=start, states=states, on_safe_point=safe_point, on_epoch=on_epoch)
 
     def _finish(self, result, raw, timings, distinct_words):
         self.wv._norms = None  # the vectors moved in place: cached unit vectors are stale
@@ -216,10 +223,12 @@ class Word2Vec:
         if not isinstance(info, dict) or "position" not in info:
             raise FormatError(f"{path} is a model, not a checkpoint (use --init to train a model further)")
         states = arrays["states"]
-        if states.dtype != np.uint64 or states.ndim != 2 or states.shape[1] != 8:
+        if states.dtype != np.uint64 or states.ndim != 2 or states.shape[1] not in (8, 16):
             raise FormatError(f"{path}: corrupt checkpoint (random states)")
         try:
-            Position.from_dict(info["position"])
+            pos = dict(info["position"])
+            pos.setdefault("token", 0)  # 0.1 checkpoints hold a stretch index instead (converted on resume)
+            Position.from_dict(pos)
         except (KeyError, TypeError, ValueError):
             raise FormatError(f"{path}: corrupt checkpoint (position)") from None
         m = cls._from_arrays(path, arrays, words, meta)

@@ -176,7 +176,7 @@ class Run:
 
     # ------------------------------------------------------------ training
     def train(self, layout: combine.Layout, epochs: int, start_epoch: int = 0, on_epoch=None,
-              raw_per_kept: float = 1.0):
+              raw_per_kept: float = 1.0, on_begin=None):
         """Run the rounds of epochs start_epoch..epochs-1; returns the per-epoch history entries.
 
         on_epoch(epoch, history) runs after every epoch's full sync (weights
@@ -191,6 +191,8 @@ class Run:
         done_start = start_epoch * n_total
         before = self._transfer_bytes()
         for epoch in range(start_epoch, epochs):
+            if on_begin is not None:
+                on_begin(epoch)
             t_epoch = time.perf_counter()
             ep = np.zeros(8)
             for rnd in range(self.rounds_per_epoch):
@@ -387,7 +389,8 @@ def _drop(run_id):
 
 # ---------------------------------------------------------------- the API
 def fit(model, corpus, *, client=None, workers=None, scheduler=None, progress=None, checkpoint=None,
-        checkpoint_info=None, round_tokens: int = ROUND_TOKENS, resume_from=None, merge: str = "mean"):
+        checkpoint_info=None, round_tokens: int = ROUND_TOKENS, resume_from=None, merge: str = "mean",
+        on_epoch=None):
     """Train ``model`` (a fastw2v Word2Vec) data-parallel on a Dask cluster; returns the model.
 
     corpus: paths, URLs or globs every worker can read. client: an existing
@@ -438,14 +441,17 @@ def fit(model, corpus, *, client=None, workers=None, scheduler=None, progress=No
                 run.set_weights(syn0, syn1, bias)
             raw_per_kept = meta["tokens"] / max(sum(kept), 1)
 
-            def on_epoch(epoch, history):
+            def epoch_end(epoch, history):
+                if on_epoch is not None:
+                    on_epoch("end", epoch)
                 if checkpoint is not None and epoch + 1 < cfg.epochs:
                     _write_checkpoint(checkpoint, run, cfg, words, counts, epoch + 1, history0 + history,
                                       dict(checkpoint_info or {}, corpus=files, corpus_tokens=int(sum(kept)),
                                            corpus_raw_tokens=meta["tokens"],
                                            distributed={"round_tokens": run.round_tokens, "merge": merge}))
 
-            history = run.train(layout, cfg.epochs, start_epoch, on_epoch=on_epoch, raw_per_kept=raw_per_kept)
+            history = run.train(layout, cfg.epochs, start_epoch, on_epoch=epoch_end, raw_per_kept=raw_per_kept,
+                                on_begin=(lambda e: on_epoch("begin", e)) if on_epoch is not None else None)
             syn0, syn1, bias = run.weights()
             rss = run.peak_rss()
             read_seconds = run.timings.get("vocabulary", 0.0)
@@ -491,7 +497,11 @@ def fit(model, corpus, *, client=None, workers=None, scheduler=None, progress=No
 
 
 def _write_checkpoint(path, run, cfg, words, counts, epoch, history, info):
-    """A checkpoint at the start of ``epoch`` (all replicas agree there), written atomically."""
+    """A checkpoint at the start of ``epoch`` (all replicas agree there), written atomically.
+
+    Its random states are zeros: every run (local or distributed) seeds an
+    epoch that starts at token 0 from (seed, stream, epoch), so none are needed.
+    """
     from .. import io
     from ..trainer import Position
 
@@ -499,7 +509,7 @@ def _write_checkpoint(path, run, cfg, words, counts, epoch, history, info):
     meta = {"config": cfg.to_dict(), "history": history, "report": {},
             "checkpoint": dict(info, position=Position(epoch, 0, np.zeros(8), 0.0, list(history)).to_dict())}
     io.save_native(path, {"syn0": syn0, "syn1": syn1, "bias": bias, "counts": counts,
-                          "states": np.zeros((1, 8), dtype=np.uint64)}, words, meta)
+                          "states": np.zeros((1, 16), dtype=np.uint64)}, words, meta)
 
 
 def resume(model, path, arrays, info, corpus, *, client=None, workers=None, scheduler=None, progress=None,
@@ -508,7 +518,7 @@ def resume(model, path, arrays, info, corpus, *, client=None, workers=None, sche
     from ..trainer import Position
 
     pos = Position.from_dict(info["position"])
-    if pos.stretch != 0:
+    if pos.token != 0:
         raise ConfigError(f"{path} was written in the middle of an epoch by local training: resume it locally "
                           f"(distributed runs continue from epoch boundaries)")
     keep = {k: v for k, v in info.items() if k not in ("position", "corpus", "corpus_tokens", "corpus_raw_tokens",

@@ -29,11 +29,6 @@ from ..corpus import build_token_cache
 from ..kernels import driver as kdriver
 from . import combine, source
 
-if not hasattr(trainer, 'KernelRunner'):  # TEMPORARY until the trainer refactor lands
-    from . import _compat
-    trainer.KernelRunner = _compat.KernelRunner
-    trainer.stretch_bounds = _compat.stretch_bounds
-
 _RUNS: dict = {}
 _KERNEL_LOCK = threading.Lock()
 
@@ -125,12 +120,16 @@ class Shard:
         self.shard_tokens = list(shard_tokens)  # kept tokens of every shard (the global clock)
         self.n_total = int(sum(shard_tokens))
         self.round_tokens = int(round_tokens)
+        # the local trainer's schedule over the global token count: one worker computes the very same rates
+        self.lr = trainer.linear_rate(float(cfg.alpha), float(cfg.min_alpha), self.n_total * cfg.epochs)
         self.plans: list = []
         self.add(stream, cache, workdir)
 
     def add(self, index: int, cache, workdir: Path):
-        self.plans.append(Plan(index, self.cfg, self.counts, cache, workdir, len(self.shard_tokens),
-                               self.round_tokens))
+        plan = Plan(index, self.cfg, self.counts, cache, workdir, len(self.shard_tokens), self.round_tokens)
+        with _KERNEL_LOCK:  # compile (or load) the kernel now, so training time is training
+            self.compile_seconds = plan.runner.prepare(cache.tokens, cache.starts, self.syn0, self.syn1, self.bias)
+        self.plans.append(plan)
         self.plans.sort(key=lambda p: p.index)
 
     @property
@@ -144,12 +143,6 @@ class Shard:
     def global_done(self, epoch: int, t: int) -> int:
         """Tokens trained over all workers when each has done t of its shard this epoch (lock-step rounds)."""
         return epoch * self.n_total + sum(min(t, n) for n in self.shard_tokens)
-
-    def lr(self, done: int) -> float:
-        cfg = self.cfg
-        total = max(self.n_total * cfg.epochs, 1)
-        alpha, min_alpha = float(cfg.alpha), float(cfg.min_alpha)
-        return alpha - (alpha - min_alpha) * min(done / total, 1.0)
 
     def apply(self, update):
         """Write combined rows (k, (rows0, rows1, rows_b)) into the replica and its base."""
@@ -173,7 +166,7 @@ class Shard:
                 a0 = self.lr(self.global_done(epoch, int(starts[s_lo])))
                 a1 = self.lr(self.global_done(epoch, int(starts[s_hi])))
                 with _KERNEL_LOCK:
-                    stats += plan.runner.run(plan.cache.tokens, starts, s_lo, s_hi, a0, a1, self.syn0, self.syn1,
+                    stats[:kdriver.SUMMED] += plan.runner.run(plan.cache.tokens, starts, s_lo, s_hi, a0, a1, self.syn0, self.syn1,
                                              self.bias)
         return stats, time.perf_counter() - t
 

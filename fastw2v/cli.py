@@ -134,10 +134,13 @@ def _check_output_dir(path: Path):
               help="Train data-parallel on a Dask LocalCluster of this many worker processes (needs fastw2v[dask]).")
 @click.option("--scheduler", default=None, metavar="ADDR",
               help="Train data-parallel on the Dask cluster of this scheduler (tcp://HOST:8786).")
+@click.option("--merge", type=click.Choice(["mean", "sum"]), default="mean", show_default=True,
+              help="With --workers/--scheduler: a synced row moves by the mean of the workers' changes "
+                   "(over those that touched it) or by their sum (README: More than one machine).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress or summary.")
 @click.pass_context
 def train(ctx, corpus, output, fmt, cache_dir, report, plot_loss, checkpoint, checkpoint_every, resume_path,
-          init_path, quiet, workers, scheduler, **settings):
+          init_path, quiet, workers, scheduler, merge, **settings):
     """Train word vectors on CORPUS (files or directories; .gz/.bz2/.xz by extension)."""
     from click.core import ParameterSource
 
@@ -149,6 +152,8 @@ def train(ctx, corpus, output, fmt, cache_dir, report, plot_loss, checkpoint, ch
     if resume_path and init_path:
         fail("--resume and --init cannot be combined")
     cluster = {"workers": workers, "scheduler": scheduler}
+    if workers or scheduler:
+        cluster["merge"] = merge
     if workers and scheduler:
         fail("--workers and --scheduler cannot be combined")
     if (workers or scheduler) and init_path:
@@ -205,7 +210,7 @@ def train(ctx, corpus, output, fmt, cache_dir, report, plot_loss, checkpoint, ch
             model = Word2Vec.resume(resume_path, corpus=list(corpus) or None, progress=progress,
                                     checkpoint=checkpoint or resume_path, checkpoint_every=every,
                                     threads=settings["threads"] if "threads" in given else None,
-                                    cache_dir=cache_dir, quiet=quiet, **cluster)
+                                    cache_dir=cache_dir, quiet=quiet, workers=workers, scheduler=scheduler)
         elif init_path:
             model = Word2Vec.load(init_path)
             model.cache_dir, model.quiet = cache_dir, quiet

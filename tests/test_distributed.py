@@ -146,13 +146,15 @@ def test_vocabulary_counted_on_workers_matches_local_and_globs_read(client, smal
 
 
 def test_two_workers_train_well_and_report_bytes_like_the_formula(client, demo_head):
+    """merge="sum": the merge that holds quality with two workers (bench/SIMULATION.md)."""
     import fastw2v
     from fastw2v.distributed import driver
 
     common = dict(dim=50, epochs=2, min_count=5, sample=1e-3, seed=2, threads=1)
     local = fastw2v.Word2Vec(**common).fit(demo_head)
-    m = driver.fit(fastw2v.Word2Vec(**common), demo_head, client=client, round_tokens=20_000)
+    m = driver.fit(fastw2v.Word2Vec(**common), demo_head, client=client, round_tokens=20_000, merge="sum")
     rep = m.report["distributed"]
+    assert rep["merge"] == "sum"
     assert rep["workers"] == 2 and rep["rounds_per_epoch"] == 5 and rep["rounds"] == 10
     assert rep["syncs"] == 10
     # rounds 1..4 of epoch 1 sync 1024, 2048, 1024, 4096 rows (capped by V), the epoch ends all of them
@@ -195,15 +197,25 @@ def test_checkpoint_at_epoch_end_resumes_to_the_same_vectors(client, small_corpu
     assert [h["epoch"] for h in again.history] == [1, 2]
 
 
-def test_cli_workers_flag_trains_and_reports(small_corpus, tmp_path):
-    out, rep = tmp_path / "v.fw2v", tmp_path / "r.json"
+def test_cli_workers_flag_trains_reports_and_resumes(small_corpus, tmp_path):
+    out, rep, ck = tmp_path / "v.fw2v", tmp_path / "r.json", tmp_path / "ck.fw2v"
     r = subprocess.run([sys.executable, "-m", "fastw2v", "train", str(small_corpus), "-o", str(out), "--dim", "8",
-                        "--epochs", "2", "--min-count", "2", "--threads", "1", "--workers", "2", "--report", str(rep)],
+                        "--epochs", "2", "--min-count", "2", "--threads", "1", "--workers", "2", "--report", str(rep),
+                        "--merge", "sum", "--checkpoint", str(ck)],
                        capture_output=True, text=True, timeout=300, env=dict(os.environ))
     assert r.returncode == 0, r.stderr
     report = json.loads(rep.read_text())
-    assert report["distributed"]["workers"] == 2 and report["corpus_words"] == 20000
-    assert out.is_file()
+    d = report["distributed"]
+    assert d["workers"] == 2 and d["merge"] == "sum" and report["corpus_words"] == 20000
+    assert {"rounds", "syncs", "sync_seconds", "bytes_moved", "bytes_formula", "peak_rss_mb_per_worker"} <= set(d)
+    assert out.is_file() and ck.is_file()
+    # the checkpoint (end of epoch 1) continues on a cluster, and locally
+    r = subprocess.run([sys.executable, "-m", "fastw2v", "train", "--resume", str(ck), "--workers", "2", "-q",
+                        "-o", str(tmp_path / "again.fw2v")], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([sys.executable, "-m", "fastw2v", "train", "--resume", str(ck), "-q",
+                        "-o", str(tmp_path / "local.fw2v")], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
 
 
 def test_cli_rejects_bad_cluster_flags(small_corpus):

@@ -43,7 +43,7 @@ def connect(client=None, workers: int | None = None, scheduler: str | None = Non
     """Yield a Dask client: the given one, one connected to ``scheduler``, or a new LocalCluster of ``workers``.
 
     A LocalCluster gets one single-threaded Dask worker per process (the
-    kernels bring their own threads: NUMBA_NUM_THREADS = ``threads``).
+    kernels bring their own threads, ``threads`` of them, set per run).
     What this function started, it closes.
     """
     if client is not None:
@@ -65,8 +65,10 @@ def connect(client=None, workers: int | None = None, scheduler: str | None = Non
         return
     if workers is None or workers < 1:
         raise ConfigError(f"workers must be >= 1, got {workers}")
-    with dask.config.set({"distributed.nanny.pre-spawn-environ.NUMBA_NUM_THREADS": str(threads or 1),
-                          "distributed.worker.daemon": False}):
+    # NUMBA_NUM_THREADS is not touched: a spawned worker may import Numba (re-importing the main module)
+    # before any environment reaches it, and Numba refuses a changed value once its threads run; the
+    # workers limit themselves with numba.set_num_threads(threads) instead
+    with dask.config.set({"distributed.worker.daemon": False}):
         cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, memory_limit=0,
                                dashboard_address=None, silence_logs=50)
     try:

@@ -17,14 +17,12 @@ Prints a markdown table of WordSim-353 Spearman and analogy accuracy (top 30k)
 against W; ``bench/SIMULATION.md`` holds a measured one.
 """
 import argparse
-import dataclasses
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-import fastw2v
 from fastw2v.config import TrainConfig
 from fastw2v.corpus import TokenCache, build_token_cache, corpus_files, read_files
 from fastw2v.distributed import combine

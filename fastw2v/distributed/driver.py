@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import math
 import time
 import uuid
@@ -50,7 +51,6 @@ def connect(client=None, workers: int | None = None, scheduler: str | None = Non
         yield client
         return
     _need_dask()
-    import dask
     from distributed import Client, LocalCluster
 
     if scheduler is not None:
@@ -68,9 +68,8 @@ def connect(client=None, workers: int | None = None, scheduler: str | None = Non
     # NUMBA_NUM_THREADS is not touched: a spawned worker may import Numba (re-importing the main module)
     # before any environment reaches it, and Numba refuses a changed value once its threads run; the
     # workers limit themselves with numba.set_num_threads(threads) instead
-    with dask.config.set({"distributed.worker.daemon": False}):
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, memory_limit=0,
-                               dashboard_address=None, silence_logs=50)
+    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, memory_limit=0,
+                           dashboard_address=":0", silence_logs=50)
     try:
         c = Client(cluster)
         try:
@@ -184,8 +183,11 @@ class Run:
         on_epoch(epoch, history) runs after every epoch's full sync (weights
         are then fetchable with :meth:`weights`).
         """
+        from ..trainer import linear_rate
+
         n_total = sum(self.shard_tokens)
         total = max(n_total * epochs, 1)
+        lr = linear_rate(float(self.cfg.alpha), float(self.cfg.min_alpha), total)
         history = []
         n_round = start_epoch * self.rounds_per_epoch
         update = None
@@ -220,7 +222,7 @@ class Run:
                     el = time.perf_counter() - t_start
                     loss = stats[kdriver.ST_LOSS] / stats[kdriver.ST_LOSS_N] if stats[kdriver.ST_LOSS_N] else float("nan")
                     self.progress.update(done / total, (done - done_start) * raw_per_kept / max(el, 1e-9),
-                                         _lr(self.cfg, done, total), loss, epoch + 1, epochs)
+                                         lr(done), loss, epoch + 1, epochs)
             if update is not None:
                 self.client.gather([self._on(i, W.apply_update, self.run_id, update) for i in range(self.n)])
                 update = None
@@ -230,7 +232,7 @@ class Run:
                             "loss": float(ep[kdriver.ST_LOSS] / ep[kdriver.ST_LOSS_N]) if ep[kdriver.ST_LOSS_N]
                             else float("nan"),
                             "words": words, "effective_words": int(ep[kdriver.ST_EFFECTIVE]), "seconds": sec,
-                            "words_per_sec": words / max(sec, 1e-9), "alpha_end": _lr(self.cfg, (epoch + 1) * n_total, total)})
+                            "words_per_sec": words / max(sec, 1e-9), "alpha_end": lr((epoch + 1) * n_total)})
             if on_epoch is not None:
                 on_epoch(epoch, history)
         self.bytes_moved = self._transfer_bytes() - before
@@ -367,10 +369,6 @@ def _set_base(run_id, base):
     return W.set_weights(run_id, *base)
 
 
-def _lr(cfg, done, total):
-    return float(cfg.alpha) - (float(cfg.alpha) - float(cfg.min_alpha)) * min(done / total, 1.0)
-
-
 def _transfer_bytes(dask_worker=None):
     return int(dask_worker.transfer_outgoing_bytes_total)
 
@@ -425,8 +423,6 @@ def fit(model, corpus, *, client=None, workers=None, scheduler=None, progress=No
         run = Run(c, cfg, round_tokens, model.cache_dir, progress, merge=merge)
         try:
             threads = run.worker_threads(local_threads)
-            import dataclasses
-
             cfg = dataclasses.replace(base_cfg, threads=threads[run.addrs[0]]).resolved()
             run.cfg = cfg
             t_read = time.perf_counter()
@@ -456,7 +452,6 @@ def fit(model, corpus, *, client=None, workers=None, scheduler=None, progress=No
                                 on_begin=(lambda e: on_epoch("begin", e)) if on_epoch is not None else None)
             syn0, syn1, bias = run.weights()
             rss = run.peak_rss()
-            read_seconds = run.timings.get("vocabulary", 0.0)
         finally:
             run.close()
     model._set_weights(words, counts, np.array(syn0), np.array(syn1), np.array(bias))
@@ -471,8 +466,9 @@ def fit(model, corpus, *, client=None, workers=None, scheduler=None, progress=No
         "distinct_words": None,
         "vocabulary_size": len(words),
         "invalid_utf8": meta["invalid_utf8"],
-        "seconds": {"read": read_seconds, "vocabulary": 0.0, "encoding": run.timings.get("encoding", 0.0),
-                    "training": train_s, "setup": t_read - t0},
+        # vocabulary: reading and counting on the workers; encoding: each worker writing its token cache
+        "seconds": {"setup": t_read - t0, "vocabulary": run.timings.get("vocabulary", 0.0),
+                    "encoding": run.timings.get("encoding", 0.0), "training": train_s},
         "training_words_per_sec": trained_words / max(train_s, 1e-9),
         "loss_per_epoch": [h["loss"] for h in model.history],
         "threads": cfg.threads,

@@ -108,18 +108,34 @@ def word_counts(raw: RawStream) -> dict:
     return out
 
 
-def slice_raw(raw: RawStream, lo: int, hi: int, workdir: Path) -> RawStream:
+def slice_raw(raw: RawStream, lo: int, hi: int, workdir: Path, chunk: int = 1 << 22) -> RawStream:
     """The raw tokens [lo, hi) of ``raw`` as a new RawStream (a sentence crossing a bound is cut there).
 
-    Counts are not recomputed (the caller uses global counts).
+    Both files are copied a chunk at a time, so memory stays flat whatever the
+    span. Counts are not recomputed (the caller uses global counts).
     """
-    ids = np.memmap(raw.ids_path, dtype=np.int32, mode="r") if raw.n_tokens else np.zeros(0, np.int32)
-    ends = np.fromfile(raw.ends_path, dtype=np.int64) if raw.n_sentences else np.zeros(0, np.int64)
     ids_path, ends_path = workdir / "shard_ids.i32", workdir / "shard_ends.i64"
-    part = np.asarray(ids[lo:hi], dtype=np.int32)
-    part.tofile(ids_path)
-    inner = ends[(ends > lo) & (ends < hi)] - lo
-    new_ends = np.concatenate([inner, [hi - lo]]).astype(np.int64) if hi > lo else np.zeros(0, np.int64)
-    new_ends.tofile(ends_path)
-    del ids
-    return RawStream(ids_path, ends_path, raw.keys, raw.counts, int(hi - lo), int(new_ends.size), raw.n_invalid_utf8)
+    n_ends = 0
+    with open(ids_path, "wb") as out:
+        if hi > lo:
+            ids = np.memmap(raw.ids_path, dtype=np.int32, mode="r")
+            for a in range(lo, hi, chunk):
+                np.asarray(ids[a:min(a + chunk, hi)]).tofile(out)
+            del ids
+    with open(ends_path, "wb") as out:
+        if hi > lo:
+            last = 0
+            if raw.n_sentences:
+                ends = np.memmap(raw.ends_path, dtype=np.int64, mode="r")
+                for a in range(0, raw.n_sentences, chunk):
+                    e = np.asarray(ends[a:a + chunk])
+                    inner = e[(e > lo) & (e < hi)] - lo
+                    if inner.size:
+                        inner.astype(np.int64).tofile(out)
+                        n_ends += int(inner.size)
+                        last = int(inner[-1])
+                del ends
+            if last != hi - lo:  # the span's end closes its last sentence
+                np.array([hi - lo], np.int64).tofile(out)
+                n_ends += 1
+    return RawStream(ids_path, ends_path, raw.keys, raw.counts, int(hi - lo), n_ends, raw.n_invalid_utf8)

@@ -25,7 +25,7 @@ import numpy as np
 
 from .. import trainer
 from ..config import TrainConfig
-from ..corpus import build_token_cache
+from ..corpus import build_token_cache, release_pages
 from ..kernels import driver as kdriver
 from . import combine, source
 
@@ -166,8 +166,10 @@ class Shard:
                 a0 = self.lr(self.global_done(epoch, int(starts[s_lo])))
                 a1 = self.lr(self.global_done(epoch, int(starts[s_hi])))
                 with _KERNEL_LOCK:
-                    stats[:kdriver.SUMMED] += plan.runner.run(plan.cache.tokens, starts, s_lo, s_hi, a0, a1, self.syn0, self.syn1,
-                                             self.bias)
+                    stats[:kdriver.SUMMED] += plan.runner.run(plan.cache.tokens, starts, s_lo, s_hi, a0, a1,
+                                                              self.syn0, self.syn1, self.bias)
+                # trained pages of the memory-mapped cache leave the worker's RSS, as in local training
+                release_pages(plan.cache.tokens, int(starts[s_lo]), int(starts[s_hi]))
         return stats, time.perf_counter() - t
 
     def deltas(self, k: int):

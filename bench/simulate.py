@@ -106,8 +106,10 @@ def main():
     ap.add_argument("--sample", type=float, default=1e-4)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--round-tokens", type=int, default=8192, help="tokens per replica per round")
+    ap.add_argument("--alpha", type=float, default=None, help="starting learning rate (default: the model's)")
     a = ap.parse_args()
-    cfg = TrainConfig(model=a.model, loss=a.loss, epochs=a.epochs, sample=a.sample, seed=a.seed, threads=1).resolved()
+    cfg = TrainConfig(model=a.model, loss=a.loss, epochs=a.epochs, sample=a.sample, seed=a.seed, threads=1,
+                      alpha=a.alpha).resolved()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         raw = read_files(corpus_files(a.corpus), work)
@@ -115,7 +117,7 @@ def main():
         cache = build_token_cache(raw, remap, cfg.max_sentence_length, work)
         cache = TokenCache(np.asarray(cache.tokens).copy(), np.asarray(cache.starts).copy())
         print(f"# {a.corpus}: {cache.n_tokens:,} tokens, V = {len(vocab):,}; {a.model}/{a.loss}, {a.epochs} epochs, "
-              f"sample {a.sample}, seed {a.seed}, {a.round_tokens:,} tokens per replica per round", flush=True)
+              f"sample {a.sample}, alpha {cfg.alpha}, seed {a.seed}, {a.round_tokens:,} tokens per replica per round", flush=True)
         rows = []
         for w in a.workers:
             for mode in (a.modes if w > 1 else ["combine"]):

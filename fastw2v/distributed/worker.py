@@ -287,13 +287,6 @@ def set_weights(run_id, syn0, syn1, bias):
     return True
 
 
-def transfer_bytes():
-    """Bytes this worker process has sent to other workers so far (Dask's own counter)."""
-    from distributed import get_worker
-
-    return int(get_worker().transfer_outgoing_bytes_total)
-
-
 def peak_rss_mb() -> float:
     from ..cli import peak_rss_mb as rss
 

@@ -9,6 +9,8 @@ like every output: to a temporary file, flushed, renamed.
 """
 from __future__ import annotations
 
+import shlex
+import signal
 import threading
 import time
 from pathlib import Path
@@ -18,8 +20,37 @@ import numpy as np
 from . import io
 from .errors import TrainingInterrupted
 
-#: set by the CLI's SIGINT handler; checked at every safe point
+#: set by the CLI's SIGINT/SIGTERM/SIGHUP handler; checked at every safe point and while reading
 STOP = threading.Event()
+_stop_signal = [signal.SIGINT]  # the signal that set STOP
+
+
+def request_stop(signum: int = signal.SIGINT) -> None:
+    """Ask training to stop at the next safe point, recording which signal asked."""
+    _stop_signal[0] = signum
+    STOP.set()
+
+
+def clear_stop() -> None:
+    STOP.clear()
+    _stop_signal[0] = signal.SIGINT
+
+
+def stop_signal() -> int:
+    """The signal number that requested the stop (SIGINT if none did)."""
+    return int(_stop_signal[0])
+
+
+def signal_name(signum: int) -> str:
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
+
+
+def stop_message(where: str) -> str:
+    """'interrupted by SIGTERM <where>', the start of every stop message."""
+    return f"interrupted by {signal_name(stop_signal())} {where}"
 
 
 class Checkpointer:
@@ -44,9 +75,11 @@ class Checkpointer:
             if self.path is not None:
                 self.write(position, states)
                 raise TrainingInterrupted(
-                    f"interrupted in epoch {position.epoch + 1}; checkpoint written to {self.path}; "
-                    f"resume with: fastw2v train --resume {self.path}", checkpoint=self.path)
-            raise TrainingInterrupted("interrupted (no --checkpoint was given, so the run cannot be resumed)")
+                    stop_message(f"in epoch {position.epoch + 1}; checkpoint written to {self.path}; "
+                                 f"resume with: fastw2v train --resume {shlex.quote(str(self.path))}"),
+                    checkpoint=self.path)
+            raise TrainingInterrupted(stop_message(f"in epoch {position.epoch + 1} (no --checkpoint was given, "
+                                                   f"so the run cannot be resumed)"))
         if self.path is not None and time.monotonic() - self.last >= self.every:
             self.write(position, states)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tempfile
 import zipfile
 from pathlib import Path
@@ -76,19 +77,62 @@ def _umask() -> int:
 
 
 # ----------------------------------------------------------------- word2vec
+# \s of a str pattern is exactly str.isspace(): what the tokenizer splits on, and what word2vec readers split on
+_UNSTORABLE = re.compile(r"[\s\ud800-\udfff]")
+
+
+def word_problem(word) -> str | None:
+    """Why ``word`` cannot be stored in every output format, or None if it can.
+
+    The one rule for the word2vec text and binary writers and the check
+    before training (the native model stores a superset): a word is a non-empty ``str`` with no
+    whitespace (``str.isspace()``, which the files use as separators) and no
+    lone surrogate (which UTF-8 cannot encode). Anything else (control
+    characters, U+FFFD, any script) is stored and read back as it is.
+    """
+    if not isinstance(word, str):
+        return f"it is a {type(word).__name__}, not a str"
+    if not word:
+        return "it is empty"
+    m = _UNSTORABLE.search(word)
+    if m is None:
+        return None
+    ch = m.group()
+    kind = "whitespace" if ch.isspace() else "a lone surrogate, which UTF-8 cannot encode"
+    return f"it contains U+{ord(ch):04X} ({kind})"
+
+
+def first_unstorable(words):
+    """(index, word, reason) of the first word :func:`word_problem` refuses, or None.
+
+    Fast for large vocabularies: one regular-expression scan over all words
+    joined by a character that is never refused.
+    """
+    words = words if isinstance(words, list) else list(words)
+    if all(isinstance(w, str) for w in words):
+        joined = "\x00".join(words)
+        if _UNSTORABLE.search(joined) is None and all(words):
+            return None
+    for i, w in enumerate(words):
+        reason = word_problem(w)
+        if reason:
+            return i, w, reason
+    return None
+
+
 def save_word2vec(path, words, vectors: np.ndarray, binary: bool) -> None:
     """Write word2vec C's text or binary format.
 
-    vectors: float array (n, d), row i is the vector of ``words[i]``. Words
-    must not contain whitespace (the format splits on it).
+    vectors: float array (n, d), row i is the vector of ``words[i]``. Every
+    word must pass :func:`word_problem` (checked before anything is written).
     """
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     n, d = vectors.shape
     if len(words) != n:
         raise ValueError("words and vectors differ in length")
-    for w in words:
-        if not w or any(ch.isspace() for ch in w):
-            raise FormatError(f"word {w!r} cannot be stored in word2vec format (empty or contains whitespace)")
+    bad = first_unstorable(words)
+    if bad is not None:
+        raise FormatError(f"word {bad[1]!r} cannot be stored in word2vec format: {bad[2]}")
     with atomic_write(path) as f:
         f.write(f"{n} {d}\n".encode())
         if binary:
@@ -181,7 +225,13 @@ def load_word2vec(path, binary: bool | None = None):
 
 # ------------------------------------------------------------------- native
 def _pack_words(words):
-    encoded = [w.encode("utf-8") for w in words]
+    # the native format stores any str UTF-8 can encode (whitespace included); training checks the
+    # stricter word_problem() rule, so whatever was trained fits every format
+    try:
+        encoded = [w.encode("utf-8") for w in words]
+    except (UnicodeEncodeError, AttributeError):
+        bad = first_unstorable(words)
+        raise FormatError(f"word {bad[1]!r} cannot be stored: {bad[2]}") from None
     offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
     np.cumsum([len(b) for b in encoded], out=offsets[1:])
     blob = np.frombuffer(b"".join(encoded), dtype=np.uint8)

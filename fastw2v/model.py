@@ -150,7 +150,7 @@ class Word2Vec:
             timings["read"] = time.perf_counter() - t0
             t1 = time.perf_counter()
             cache, distinct = build(raw, work, progress)
-            _drop_raw(raw)
+            _drop_raw(raw, work)
             timings["vocabulary"] = time.perf_counter() - t1
             result, timings["training"] = self._train_cache(cache, raw, corpus, progress, checkpoint,
                                                             checkpoint_every, info, start=start, states=states)
@@ -283,7 +283,7 @@ def load(path) -> Word2Vec:
     return Word2Vec.load(path)
 
 
-def _read_corpus(corpus, work: Path):
+def _read_corpus(corpus, work):
     """Paths (a path, or a list/tuple of paths) are read as files; anything else as token lists."""
     if corpus is None:
         raise CorpusError("no corpus given")
@@ -315,15 +315,7 @@ def _cache_for_vocab(raw, words, max_sentence_length, work):
     return build_token_cache(raw, remap, max_sentence_length, work), unknown
 
 
-def _drop_raw(raw):
-    """Remove the provisional id files and keys once the final cache exists."""
-    for p in (raw.ids_path, raw.ends_path):
-        _unlink(p)
+def _drop_raw(raw, work):
+    """Free the provisional id files (unnamed: closing them frees the disk) and keys once the final cache exists."""
+    work.close(raw.ids_file, raw.ends_file)
     raw.keys = None
-
-
-def _unlink(p):
-    try:
-        os.unlink(p)
-    except OSError:
-        pass

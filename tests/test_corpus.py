@@ -16,11 +16,11 @@ def sentences_of(path_or_sents, min_count=1, max_len=10000, chunk=1 << 22):
     w = WorkDir()
     try:
         if isinstance(path_or_sents, list):
-            raw = read_sentences(path_or_sents, w.path)
+            raw = read_sentences(path_or_sents, w)
         else:
-            raw = read_files(corpus_files(path_or_sents), w.path, chunk_size=chunk)
+            raw = read_files(corpus_files(path_or_sents), w, chunk_size=chunk)
         vocab, remap = build_vocab(raw.keys, raw.counts, min_count, None)
-        cache = build_token_cache(raw, remap, max_len, w.path)
+        cache = build_token_cache(raw, remap, max_len, w)
         toks = np.asarray(cache.tokens)
         st = np.asarray(cache.starts)
         out = [[vocab.words[t] for t in toks[st[i]:st[i + 1]]] for i in range(len(st) - 1)]
@@ -99,12 +99,12 @@ def test_hundred_megabyte_line_is_streamed(tmp_path):
         assert max(len(piece) for piece in iter_pieces(f, 1 << 20)) <= (1 << 20) + 8
     w = WorkDir()
     try:
-        raw = read_files([p], w.path)
+        raw = read_files([p], w)
         assert raw.n_tokens == 10000 * reps
         assert raw.n_sentences == 1
         assert len(raw.keys) == 1000
         vocab, remap = build_vocab(raw.keys, raw.counts, 1, None)
-        cache = build_token_cache(raw, remap, 10000, w.path)
+        cache = build_token_cache(raw, remap, 10000, w)
         assert cache.n_sentences == reps  # split into max_sentence_length pieces
     finally:
         w.cleanup()

@@ -6,7 +6,7 @@ DEV_STAMP := $(VENV)/.dev-installed
 SHARED ?= ../shared
 TORCH_VERSION ?= 2.13.0
 
-.PHONY: install test demo bench bench-kernels clean
+.PHONY: install test demo bench bench-kernels fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,9 @@ bench: $(DEV_STAMP)
 
 bench-kernels: $(DEV_STAMP)
 	$(BIN)/python -m pytest -q bench --benchmark-only
+
+fuzz: $(DEV_STAMP)
+	$(BIN)/python bench/fuzz.py
 
 clean:
 	rm -rf build .pytest_cache

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from . import io
-from .errors import TrainingInterrupted
+from .errors import FormatError, TrainingInterrupted
 
 #: set by the CLI's SIGINT/SIGTERM/SIGHUP handler; checked at every safe point and while reading
 STOP = threading.Event()
@@ -51,6 +51,45 @@ def signal_name(signum: int) -> str:
 def stop_message(where: str) -> str:
     """'interrupted by SIGTERM <where>', the start of every stop message."""
     return f"interrupted by {signal_name(stop_signal())} {where}"
+
+
+def validate_info(path, info) -> dict:
+    """The ``checkpoint`` entry of a file's metadata, checked field by field; FormatError names what is wrong.
+
+    A resume trusts these fields deep inside training, so a file that lies
+    about them is refused here, before the corpus is read.
+    """
+    if not isinstance(info, dict) or "position" not in info:
+        raise FormatError(f"{path} is a model, not a checkpoint (use --init to train a model further)")
+
+    def corrupt(what):
+        return FormatError(f"{path}: corrupt checkpoint ({what})")
+
+    corpus = info.get("corpus")
+    if corpus is not None and not (isinstance(corpus, list) and all(isinstance(c, str) for c in corpus)):
+        raise corrupt("corpus paths")
+    tokens = info.get("corpus_tokens")
+    if isinstance(tokens, bool) or not isinstance(tokens, int) or tokens < 0:
+        raise corrupt("corpus token count")
+    cli = info.get("cli")
+    if cli is not None and not (isinstance(cli, dict) and all(isinstance(v, str) or v is None for v in cli.values())):
+        raise corrupt("recorded outputs")
+    raw = info["position"]
+    if not isinstance(raw, dict) or not isinstance(raw.get("history", []), list) \
+            or not all(isinstance(h, dict) for h in raw.get("history", [])):
+        raise corrupt("position")
+    from .trainer import Position
+
+    try:
+        position = Position.from_dict(raw)
+    except (KeyError, TypeError, ValueError, OverflowError):
+        raise corrupt("position") from None
+    stats = np.asarray(getattr(position, "ep_stats", np.zeros(8)))
+    counters = [getattr(position, name, 0) for name in ("epoch", "stretch")]
+    if stats.shape != (8,) or not np.isfinite(stats).all() or any(c < 0 for c in counters) \
+            or not np.isfinite(getattr(position, "ep_seconds", 0.0)):
+        raise corrupt("position")
+    return info
 
 
 class Checkpointer:

@@ -87,7 +87,8 @@ class _Group(click.Group):
             fail("out of memory: lower --dim or --max-vocab, or raise --min-count")
         except KeyboardInterrupt as e:
             signum = getattr(e, "signum", signal.SIGINT)
-            click.echo("", err=True)
+            if signum == signal.SIGINT:
+                click.echo("", err=True)  # end the line the terminal's ^C was echoed on
             fail(f"interrupted by {signal_name(signum)}", 128 + signum)
         except OSError as e:
             where = f" {e.filename}" if getattr(e, "filename", None) else ""
@@ -255,13 +256,10 @@ def train(ctx, corpus, output, fmt, cache_dir, report, plot_loss, checkpoint, ch
             fail(f"no such file: {path}")
     recorded = {}
     if resume_path:
-        from .io import load_native
-
-        _, _, meta = load_native(resume_path, required=("syn0", "syn1", "bias", "counts"))
-        if not isinstance(meta.get("checkpoint"), dict):
-            fail(f"{resume_path} is a model, not a checkpoint (use --init to train a model further)")
-        recorded = meta["checkpoint"].get("cli") or {}
-        stored = meta.get("config", {})
+        m, _, ckpt_info = Word2Vec._load_checkpoint(resume_path)  # every field checked
+        stored = m.config.to_dict()
+        del m
+        recorded = ckpt_info.get("cli") or {}
         clash = [f"--{k.replace('_', '-')} {settings[k]} (checkpoint: {stored.get(k)})" for k in sorted(given)
                  if k != "threads" and stored.get(k) != settings[k]]
         if clash:
@@ -274,8 +272,8 @@ def train(ctx, corpus, output, fmt, cache_dir, report, plot_loss, checkpoint, ch
     for extra in (report, plot_loss, checkpoint):
         if extra:
             _check_output_dir(Path(extra))
-    corpus_paths = list(corpus) or (meta["checkpoint"].get("corpus") or [] if resume_path else [])
-    inputs = [("corpus file", c) for c in corpus_paths if isinstance(c, str)]
+    corpus_paths = list(corpus) or (ckpt_info.get("corpus") or [] if resume_path else [])
+    inputs = [("corpus file", c) for c in corpus_paths]
     inputs += [("--init model", init_path)] if init_path else []
     inputs += [("--resume checkpoint", resume_path)] if resume_path else []
     written = [("--checkpoint", checkpoint or resume_path)] if (checkpoint or resume_path) else []
@@ -365,7 +363,7 @@ def _refuse_checkpoint_in_corpus_folder(ckpt: Path, corpus_paths):
         return  # hidden files are not read as corpus
     parent = os.path.realpath(ckpt.parent if str(ckpt.parent) else ".")
     for c in corpus_paths:
-        if isinstance(c, str) and Path(c).is_dir() and os.path.realpath(c) == parent:
+        if Path(c).is_dir() and os.path.realpath(c) == parent:
             fail(f"--checkpoint {ckpt} is inside the corpus folder {c}: the resume would read it as corpus text; "
                  f"put it elsewhere")
 

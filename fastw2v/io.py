@@ -256,6 +256,34 @@ def save_native(path, arrays: dict, words, meta: dict) -> None:
         np.savez(f, **payload)
 
 
+def _check_members(path, archive: zipfile.ZipFile) -> None:
+    """Refuse, before anything is allocated, an archive member whose array would not fit in it.
+
+    np.savez stores members uncompressed, so each member is exactly its .npy
+    header plus the array's bytes. A header claiming 10^12 rows, or a
+    compressed member (a zip bomb), would otherwise make NumPy allocate it all
+    before finding out.
+    """
+    for info in archive.infolist():
+        name = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
+        if info.compress_type != zipfile.ZIP_STORED:
+            raise FormatError(f"{path}: not a fastw2v model (member {name} is compressed)")
+        with archive.open(info) as f:
+            version = np.lib.format.read_magic(f)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+            elif version == (2, 0):
+                shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+            else:
+                raise FormatError(f"{path}: member {name}: unsupported .npy version {version}")
+            header = f.tell()
+        if dtype.hasobject:
+            raise FormatError(f"{path}: refused: array {name} holds Python objects")
+        if header + int(np.prod(shape, dtype=object)) * dtype.itemsize != info.file_size:
+            raise FormatError(f"{path}: array {name} claims shape {shape} of {dtype}, which does not match its "
+                              f"{info.file_size} bytes: truncated or corrupt")
+
+
 def load_native(path, required=("syn0",)):
     """Read a native model; returns (arrays: dict, words: list, meta: dict).
 
@@ -265,10 +293,13 @@ def load_native(path, required=("syn0",)):
     path = Path(path)
     try:
         with np.load(path, allow_pickle=False) as z:
+            if not hasattr(z, "zip"):
+                raise FormatError(f"{path}: not a fastw2v model (a bare .npy array, not an archive)")
             names = set(z.files)
             for need in ("meta_json", "words_blob", "words_offsets") + tuple(required):
                 if need not in names:
                     raise FormatError(f"{path}: not a fastw2v model (missing {need})")
+            _check_members(path, z.zip)
             data = {k: z[k] for k in z.files}
     except FormatError:
         raise
@@ -301,6 +332,8 @@ def load_native(path, required=("syn0",)):
     except UnicodeDecodeError:
         raise FormatError(f"{path}: corrupt vocabulary") from None
     n = len(words)
+    if len(set(words)) != n:
+        raise FormatError(f"{path}: corrupt vocabulary (the same word twice)")
     for name, arr in data.items():
         if arr.dtype == object:
             raise FormatError(f"{path}: refused: array {name} holds Python objects")

@@ -11,7 +11,7 @@ import numpy as np
 from . import io
 from .config import TrainConfig
 from .corpus import WorkDir, build_token_cache, corpus_files, read_files, read_sentences
-from .checkpoint import Checkpointer
+from .checkpoint import Checkpointer, validate_info
 from .errors import ConfigError, CorpusError, FormatError
 from .keyedvectors import KeyedVectors
 from .trainer import Position, Progress, init_bias, init_weights, train
@@ -195,19 +195,17 @@ class Word2Vec:
 
     @classmethod
     def _load_checkpoint(cls, path):
-        arrays, words, meta = io.load_native(path, required=("syn0", "syn1", "bias", "counts", "states"))
-        info = meta.get("checkpoint")
-        if not isinstance(info, dict) or "position" not in info:
-            raise FormatError(f"{path} is a model, not a checkpoint (use --init to train a model further)")
-        states = arrays["states"]
-        if states.dtype != np.uint64 or states.ndim != 2 or states.shape[1] != 8:
+        """(model, arrays, checkpoint info) of a checkpoint file, every field checked (FormatError otherwise)."""
+        arrays, words, meta = io.load_native(path, required=("syn0", "syn1", "bias", "counts"))
+        info = validate_info(path, meta.get("checkpoint"))
+        states = arrays.get("states")
+        if states is None or states.dtype != np.uint64 or states.ndim != 2 or states.shape[1] != 8:
             raise FormatError(f"{path}: corrupt checkpoint (random states)")
-        try:
-            Position.from_dict(info["position"])
-        except (KeyError, TypeError, ValueError):
-            raise FormatError(f"{path}: corrupt checkpoint (position)") from None
         m = cls._from_arrays(path, arrays, words, meta)
-        m.config = m.config.resolved()
+        try:
+            m.config = m.config.resolved()
+        except ConfigError as e:
+            raise FormatError(f"{path}: corrupt settings ({e})") from None
         return m, arrays, info
 
     def _set_weights(self, words, counts, syn0, syn1, bias):
@@ -256,16 +254,21 @@ class Word2Vec:
             cfg = TrainConfig.from_dict(meta.get("config", {}))
         except (TypeError, ValueError) as e:
             raise FormatError(f"{path}: corrupt settings ({e})") from None
+        history, report = meta.get("history", []), meta.get("report", {})
+        if not (isinstance(history, list) and all(isinstance(h, dict) for h in history) and isinstance(report, dict)):
+            raise FormatError(f"{path}: corrupt metadata (history or report)")
         syn0, syn1, bias, counts = arrays["syn0"], arrays["syn1"], arrays["bias"], arrays["counts"]
         if (syn0.dtype != np.float32 or syn1.dtype != np.float32 or syn0.ndim != 2 or syn0.shape != syn1.shape
                 or bias.shape != (len(words),) or syn0.shape[1] != cfg.dim or counts.shape != (len(words),)
                 or not np.issubdtype(counts.dtype, np.integer)):
             raise FormatError(f"{path}: corrupt model (matrix shapes do not match)")
+        if counts.size and counts.min() < 0:  # the noise tables of further training need counts >= 0
+            raise FormatError(f"{path}: corrupt model (negative word counts)")
         m = cls(**{k: getattr(cfg, k) for k in CONFIG_NAMES})
         m.config = cfg
         m._set_weights(words, counts.astype(np.int64), syn0, syn1, bias.astype(np.float32))
-        m.history = list(meta.get("history", []))
-        m.report = dict(meta.get("report", {}))
+        m.history = list(history)
+        m.report = dict(report)
         return m
 
     def _need_trained(self):

@@ -106,6 +106,21 @@ def test_second_sigterm_aborts_at_once_and_leaves_nothing(mid_corpus, tmp_path):
     assert [f for f in os.listdir(tmp_path) if f.endswith(".tmp")] == []
 
 
+def test_sigterm_stops_phrases_at_once_without_partial_output(mid_corpus, tmp_path):
+    corpus = tmp_path / "two.txt"
+    corpus.write_bytes(mid_corpus.read_bytes() * 2)
+    p = start("phrases", corpus, "-o", tmp_path / "ph.txt", "--cache-dir", tmp_path / "c", cwd=tmp_path)
+    t = time.time()
+    while not [f for f in os.listdir(tmp_path) if f.startswith(".ph.txt.")]:  # the output is being written
+        assert p.poll() is None and time.time() - t < 300, p.communicate()
+        time.sleep(0.005)
+    p.send_signal(signal.SIGTERM)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 143, err
+    assert err.strip().splitlines() == ["Error: interrupted by SIGTERM"]
+    assert sorted(os.listdir(tmp_path)) == ["c", "two.txt"] and os.listdir(tmp_path / "c") == []
+
+
 @needs_proc
 @pytest.mark.parametrize("where", ["cache-dir", "TMPDIR"])
 def test_sigkill_leaves_no_cache_behind(mid_corpus, tmp_path, where):

@@ -334,7 +334,7 @@ def _train_and_save(corpus, out, fmt, settings, given, cache_dir, report, plot_l
         model.fit(list(corpus), progress=progress, checkpoint=checkpoint, checkpoint_every=every,
                   checkpoint_info=info)
     t_save = time.perf_counter()
-    kind = model.save(out, fmt=fmt)
+    kind = _save_or_rescue(model, out, fmt, cache_dir)
     saving = time.perf_counter() - t_save
     model.report["seconds"]["saving"] = saving
     if plot_loss:
@@ -355,6 +355,32 @@ def _train_and_save(corpus, out, fmt, settings, given, cache_dir, report, plot_l
                    f"{r['seconds']['training']:.1f} s ({r['training_words_per_sec'] / 1e3:,.0f}K words/s), "
                    f"final loss {_fmt_loss(model.history[-1]['loss'])}; saved {out} ({kind}) in {total:.1f} s total",
                    err=True)
+
+
+def _save_or_rescue(model, out: Path, fmt, cache_dir) -> str:
+    """Save the trained model; if that fails (disk full, folder gone), save it natively elsewhere and say where.
+
+    The output folder was checked before training, but hours may have passed:
+    losing the trained weights to a vanished folder or a full disk is never
+    the right answer.
+    """
+    try:
+        return model.save(out, fmt=fmt)
+    except (FastW2VError, OSError) as e:
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        reason = reason.split(": ", 1)[1] if reason.startswith(f"cannot write {out}: ") else reason
+    import tempfile
+
+    for folder in [d for d in (cache_dir, tempfile.gettempdir(), ".") if d]:
+        rescue = Path(folder) / f"fastw2v-rescued-{os.getpid()}{io.NATIVE_SUFFIX}"
+        try:
+            model.save(rescue, fmt="native")
+        except (FastW2VError, OSError):
+            continue
+        raise FastW2VError(f"cannot write {out} ({reason}); the trained model was saved to {rescue} instead "
+                           f"(fastw2v export {shlex.quote(str(rescue))} --format text -o FILE converts it)")
+    raise FastW2VError(f"cannot write {out} ({reason}), nor a rescue copy in {cache_dir or tempfile.gettempdir()} "
+                       f"or the current folder")
 
 
 def _refuse_checkpoint_in_corpus_folder(ckpt: Path, corpus_paths):

@@ -106,6 +106,25 @@ def test_second_sigterm_aborts_at_once_and_leaves_nothing(mid_corpus, tmp_path):
     assert [f for f in os.listdir(tmp_path) if f.endswith(".tmp")] == []
 
 
+@needs_proc
+def test_sigterm_while_reading_the_corpus_stops_there(mid_corpus, tmp_path):
+    corpus = tmp_path / "three.txt"
+    corpus.write_bytes(mid_corpus.read_bytes() * 3)
+    cache = tmp_path / "c"
+    p = start("train", corpus, "-o", tmp_path / "m.fw2v", "--checkpoint", tmp_path / "ck.fw2v", "--cache-dir", cache,
+              cwd=tmp_path)
+    t = time.time()
+    while not any(target == str(corpus) for target in cache_files_of(p.pid, tmp_path)):  # the corpus is open
+        assert p.poll() is None and time.time() - t < 300, p.communicate()
+        time.sleep(0.005)
+    p.send_signal(signal.SIGTERM)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == 143, err
+    assert err.strip().splitlines()[-1] == ("Error: interrupted by SIGTERM while reading the corpus, "
+                                            "before training started")
+    assert sorted(os.listdir(tmp_path)) == ["c", "three.txt"] and os.listdir(cache) == []
+
+
 def test_sigterm_stops_phrases_at_once_without_partial_output(mid_corpus, tmp_path):
     corpus = tmp_path / "two.txt"
     corpus.write_bytes(mid_corpus.read_bytes() * 2)
@@ -175,6 +194,23 @@ def test_a_full_cache_disk_is_one_error_line(small_corpus, tmp_path):
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: cannot write the token cache") and "--cache-dir" in lines[0]
     assert os.listdir(tmp_path / "c") == [] and not (tmp_path / "m.fw2v").exists()
+
+
+def test_trained_model_is_rescued_when_the_output_folder_vanished(mid_corpus, tmp_path):
+    """Hours of training are not lost to an output folder removed (or a disk filled) meanwhile."""
+    outdir, cache = tmp_path / "out", tmp_path / "cache"
+    outdir.mkdir()
+    p = start("train", mid_corpus, "-o", outdir / "m.txt", "--epochs", 2, "--threads", 1, "--dim", 10,
+              "--cache-dir", cache, cwd=tmp_path)
+    wait_training(p)
+    outdir.rmdir()
+    _, err = p.communicate(timeout=300)
+    assert p.returncode == 1, err
+    line = err.strip().splitlines()[-1]
+    rescued = cache / f"fastw2v-rescued-{p.pid}.fw2v"
+    assert line.startswith(f"Error: cannot write {outdir / 'm.txt'}") and str(rescued) in line, err
+    m = fastw2v.load(rescued)
+    assert len(m.history) == 2 and len(m.wv) > 1000
 
 
 # ------------------------------------------------- outputs that name inputs

@@ -50,24 +50,81 @@ def format_for(path, fmt: str | None = None) -> str:
 
 @contextlib.contextmanager
 def atomic_write(path):
-    """Open a temporary binary file beside ``path``; rename it over ``path`` on success only."""
+    """Open a temporary binary file beside ``path``; rename it over ``path`` on success only.
+
+    Where the system allows (Linux: O_TMPFILE and /proc), the temporary file
+    has no name while it is written and is linked in only once complete, so
+    even ``kill -9`` during a long write (a checkpoint of gigabytes) leaves
+    no stray file; elsewhere it is a hidden ``.NAME.XXXX.tmp`` beside the target.
+    """
     path = Path(path)
     parent = path.parent if str(path.parent) else Path(".")
+    fd = _unnamed_file(parent)
+    if fd is None:
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+        except OSError as e:
+            raise FormatError(f"cannot write {path}: {e.strerror or e}") from None
+        os.close(fd)
+        tmp_name = tmp
+    else:
+        tmp_name = None
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
-    except OSError as e:
-        raise FormatError(f"cannot write {path}: {e.strerror or e}") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
+        with open(tmp_name, "wb") if tmp_name else os.fdopen(fd, "w+b") as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; outputs get the usual mode
-        os.replace(tmp, path)
+            if tmp_name is None:
+                tmp_name = _give_name(f, parent, path.name)
+        if fd is None:
+            os.chmod(tmp_name, 0o666 & ~_umask())  # mkstemp makes 0600 files; outputs get the usual mode
+        os.replace(tmp_name, path)
+    except BaseException:
+        if tmp_name:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)
+        raise
+
+
+def _unnamed_file(folder: Path):
+    """A descriptor of a new unnamed file in ``folder`` (mode 0666 less the umask), or None where impossible."""
+    if not hasattr(os, "O_TMPFILE") or not os.path.isdir("/proc/self/fd"):
+        return None
+    try:
+        return os.open(folder, os.O_TMPFILE | os.O_RDWR, 0o666)
+    except OSError:
+        return None  # an old kernel or a file system without O_TMPFILE; mkstemp says why if the folder is bad
+
+
+def _give_name(f, folder: Path, name: str) -> str:
+    """Link the complete unnamed file ``f`` into ``folder`` under a fresh hidden name; returns that name."""
+    for _ in range(100):
+        tmp = os.path.join(folder, f".{name}.{os.urandom(4).hex()}.tmp")
+        try:
+            os.link(f"/proc/self/fd/{f.fileno()}", tmp, follow_symlinks=True)
+            return tmp
+        except FileExistsError:
+            continue
+        except OSError:
+            break
+    # linking refused (unusual /proc): copy the data into an ordinary temporary file
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            f.seek(0)
+            while True:
+                block = f.read(1 << 22)
+                if not block:
+                    break
+                out.write(block)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    return tmp
 
 
 def _umask() -> int:

@@ -125,12 +125,13 @@ def test_sigterm_while_reading_the_corpus_stops_there(mid_corpus, tmp_path):
     assert sorted(os.listdir(tmp_path)) == ["c", "three.txt"] and os.listdir(cache) == []
 
 
+@needs_proc
 def test_sigterm_stops_phrases_at_once_without_partial_output(mid_corpus, tmp_path):
     corpus = tmp_path / "two.txt"
     corpus.write_bytes(mid_corpus.read_bytes() * 2)
     p = start("phrases", corpus, "-o", tmp_path / "ph.txt", "--cache-dir", tmp_path / "c", cwd=tmp_path)
     t = time.time()
-    while not [f for f in os.listdir(tmp_path) if f.startswith(".ph.txt.")]:  # the output is being written
+    while not [f for f in cache_files_of(p.pid, tmp_path) if "/#" in f]:  # the (unnamed) output is being written
         assert p.poll() is None and time.time() - t < 300, p.communicate()
         time.sleep(0.005)
     p.send_signal(signal.SIGTERM)
@@ -159,6 +160,22 @@ def test_sigkill_leaves_no_cache_behind(mid_corpus, tmp_path, where):
     # the token ids (4 bytes per kept word) are on disk in the folder, not in memory
     assert sum(files.values()) >= 4 * 1_000_000 * 0.9, files
     assert os.listdir(folder) == []
+
+
+@needs_proc
+def test_sigkill_while_checkpointing_leaves_no_partial_file(mid_corpus, tmp_path):
+    """Outputs are written unnamed and linked in when complete: kill -9 mid-write leaves no stray .tmp."""
+    ckpt = tmp_path / "ck.fw2v"
+    p = start("train", mid_corpus, "-o", tmp_path / "m.fw2v", "--epochs", 50, "--threads", 1, "--dim", 100,
+              "--checkpoint", ckpt, "--checkpoint-every", 0.01, cwd=tmp_path)
+    wait_training(p)
+    t = time.time()
+    while not ckpt.exists() or not [f for f in cache_files_of(p.pid, tmp_path) if "/#" in f]:  # the next one
+        assert p.poll() is None and time.time() - t < 120, p.communicate()
+    p.kill()
+    p.communicate(timeout=60)
+    assert sorted(os.listdir(tmp_path)) == ["ck.fw2v"]
+    assert fastw2v.Word2Vec._load_checkpoint(ckpt)[2]["position"]["stretch"] >= 0
 
 
 def test_cache_files_are_unnamed_from_the_start(small_corpus, tmp_path, monkeypatch):

@@ -325,6 +325,8 @@ def _check_members(path, archive: zipfile.ZipFile) -> None:
         name = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
         if info.compress_type != zipfile.ZIP_STORED:
             raise FormatError(f"{path}: not a fastw2v model (member {name} is compressed)")
+        if info.flag_bits & 0x61:  # encrypted, strongly encrypted, patched: zipfile cannot or must not read them
+            raise FormatError(f"{path}: not a fastw2v model (member {name} is encrypted or patched)")
         with archive.open(info) as f:
             version = np.lib.format.read_magic(f)
             if version == (1, 0):
@@ -369,7 +371,8 @@ def load_native(path, required=("syn0",)):
     except ValueError as e:
         # np.load raises ValueError for pickled object arrays when allow_pickle=False
         raise FormatError(f"{path}: refused: not a fastw2v model or contains pickled objects ({e})") from None
-    except (OSError, zipfile.BadZipFile, EOFError, KeyError) as e:
+    except (OSError, zipfile.BadZipFile, EOFError, KeyError, NotImplementedError, RuntimeError) as e:
+        # RuntimeError / NotImplementedError: zipfile's answers to encryption and other flags it cannot read
         raise FormatError(f"{path}: not a fastw2v model or corrupt ({e})") from None
     try:
         meta = json.loads(data.pop("meta_json").tobytes().decode("utf-8"))

@@ -267,7 +267,8 @@ def load_word2vec(path, binary: bool | None = None):
                 if len(parts) != d + 1:
                     raise FormatError(f"{path}: line {i + 2}: expected a word and {d} numbers, got {len(parts) - 1}")
                 try:
-                    vectors[i] = np.array(parts[1:], dtype=np.float32)
+                    with np.errstate(over="ignore", invalid="ignore"):  # 1e99 becomes inf, refused below
+                        vectors[i] = np.array(parts[1:], dtype=np.float32)
                 except ValueError:
                     raise FormatError(f"{path}: line {i + 2}: not a number in the vector") from None
                 words.append(parts[0].decode("utf-8", "replace"))
@@ -351,15 +352,13 @@ def load_native(path, required=("syn0",)):
     """
     path = Path(path)
     try:
-        with np.load(path, allow_pickle=False) as z:
+        # our own handle: np.load leaves its file open when the archive is corrupt
+        with open(path, "rb") as fh:
+            z = np.load(fh, allow_pickle=False)
             if not hasattr(z, "zip"):
                 raise FormatError(f"{path}: not a fastw2v model (a bare .npy array, not an archive)")
-            names = set(z.files)
-            for need in ("meta_json", "words_blob", "words_offsets") + tuple(required):
-                if need not in names:
-                    raise FormatError(f"{path}: not a fastw2v model (missing {need})")
-            _check_members(path, z.zip)
-            data = {k: z[k] for k in z.files}
+            with z:
+                data = _read_archive(path, z, required)
     except FormatError:
         raise
     except FileNotFoundError:
@@ -374,6 +373,21 @@ def load_native(path, required=("syn0",)):
     except (OSError, zipfile.BadZipFile, EOFError, KeyError, NotImplementedError, RuntimeError) as e:
         # RuntimeError / NotImplementedError: zipfile's answers to encryption and other flags it cannot read
         raise FormatError(f"{path}: not a fastw2v model or corrupt ({e})") from None
+    return _parse_native(path, data)
+
+
+def _read_archive(path, z, required) -> dict:
+    """Every array of an open archive, after checking names and sizes."""
+    names = set(z.files)
+    for need in ("meta_json", "words_blob", "words_offsets") + tuple(required):
+        if need not in names:
+            raise FormatError(f"{path}: not a fastw2v model (missing {need})")
+    _check_members(path, z.zip)
+    return {k: z[k] for k in z.files}
+
+
+def _parse_native(path, data: dict):
+    """(arrays, words, meta) from the raw arrays of a native file, checked."""
     try:
         meta = json.loads(data.pop("meta_json").tobytes().decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):

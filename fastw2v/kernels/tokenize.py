@@ -80,8 +80,12 @@ def tokenize_piece(buf, pos, slot_hash, slot_id, pool, pool_off, tok_off, tok_le
             continue
         start = pos
         h = _FNV_OFFSET
-        while pos < n and _space_len(buf, pos, n) == 0:
-            h = (h ^ np.uint64(buf[pos])) * _FNV_PRIME
+        while pos < n:
+            c = buf[pos]
+            # fast path: printable ASCII (33-127) is never a space; only the rest needs _space_len
+            if (c <= 32 or c >= 0x80) and _space_len(buf, pos, n) != 0:
+                break
+            h = (h ^ np.uint64(c)) * _FNV_PRIME
             pos += 1
         length = pos - start
         i = h & mask

@@ -45,7 +45,10 @@ def _abort_at_once(signum, frame):
 
 
 def _set_handlers(handler) -> dict:
-    """Install ``handler`` for SIGTERM and SIGHUP (and SIGINT unless it is None); returns the previous ones."""
+    """Install ``handler`` for the stop signals; returns the previous handlers.
+
+    SIGINT is left alone for :func:`_abort_at_once`: Python's own handler already raises KeyboardInterrupt.
+    """
     previous = {}
     for sig in STOP_SIGNALS:
         if handler is _abort_at_once and sig == signal.SIGINT:

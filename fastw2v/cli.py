@@ -186,6 +186,8 @@ def refuse_clobbering(inputs, outputs, may_replace=()):
     for option, path in outputs:
         path = Path(path)
         key = _file_key(path)
+        if key is not None and not path.is_file():
+            continue  # /dev/null or a FIFO: written into, never replaced
         if key in seen_in and (option, key) not in allowed:
             what, f = seen_in[key]
             same = "" if os.path.abspath(f) == os.path.abspath(path) else f" (the same file as {f})"

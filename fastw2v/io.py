@@ -13,6 +13,8 @@ import contextlib
 import json
 import os
 import re
+import shutil
+import stat
 import tempfile
 import zipfile
 from pathlib import Path
@@ -59,6 +61,19 @@ def atomic_write(path):
     """
     path = Path(path)
     parent = path.parent if str(path.parent) else Path(".")
+    try:
+        special = not stat.S_ISREG(os.stat(path).st_mode) and not path.is_dir()
+    except OSError:
+        special = False
+    if special:
+        # /dev/null, a FIFO: renaming over it would replace the device itself, so the data goes into it;
+        # written to an unnamed file first, because writers such as zipfile need to seek
+        with tempfile.TemporaryFile() as f:
+            yield f
+            f.seek(0)
+            with open(path, "wb") as out:
+                shutil.copyfileobj(f, out, 1 << 22)
+        return
     fd = _unnamed_file(parent)
     if fd is None:
         try:

@@ -230,6 +230,23 @@ def test_trained_model_is_rescued_when_the_output_folder_vanished(mid_corpus, tm
     assert len(m.history) == 2 and len(m.wv) > 1000
 
 
+def test_outputs_into_special_files_write_into_them(tmp_path, trained_small):
+    """-o /dev/null or a FIFO gets the data; it is never replaced by a regular file (atomic rename)."""
+    import threading
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(open(fifo, "rb").read()))
+    reader.start()
+    trained_small.save(fifo, fmt="text")
+    reader.join(30)
+    assert got and got[0].startswith(f"{len(trained_small.wv)} 16\n".encode())
+    import stat
+
+    assert stat.S_ISFIFO(os.stat(fifo).st_mode) and os.listdir(tmp_path) == ["pipe"]
+
+
 # ------------------------------------------------- outputs that name inputs
 def cli(*args):
     r = CliRunner().invoke(main, [str(a) for a in args])

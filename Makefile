@@ -7,7 +7,7 @@ DEV_STAMP := $(VENV)/.dev-installed
 SHARED ?= ../shared
 TORCH_VERSION ?= 2.13.0
 
-.PHONY: install test demo bench bench-kernels bench-startup clean
+.PHONY: install test demo bench bench-kernels bench-startup bench-matrix fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,11 +38,17 @@ demo: $(RUN_STAMP)
 bench: $(DEV_STAMP)
 	$(BIN)/python bench/compare.py --corpus $(SHARED)/data/realmix.txt.xz
 
+bench-matrix: $(DEV_STAMP)
+	$(BIN)/python bench/matrix.py
+
 bench-startup: $(RUN_STAMP)
 	$(BIN)/python bench/startup.py
 
 bench-kernels: $(DEV_STAMP)
 	$(BIN)/python -m pytest -q bench --benchmark-only
+
+fuzz: $(DEV_STAMP)
+	$(BIN)/python bench/fuzz.py
 
 # Numba's disk cache checks only the file of each cached function: after editing a module
 # that kernels import (kernels/common.py, rng.py, ns.py, hs.py, sampled.py, sampler.py,

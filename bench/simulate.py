@@ -17,14 +17,13 @@ Prints a markdown table of WordSim-353 Spearman and analogy accuracy (top 30k)
 against W; ``bench/SIMULATION.md`` holds a measured one.
 """
 import argparse
-import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
 from fastw2v.config import TrainConfig
-from fastw2v.corpus import TokenCache, build_token_cache, corpus_files, read_files
+from fastw2v.corpus import TokenCache, WorkDir, build_token_cache, corpus_files, read_files
 from fastw2v.distributed import combine
 from fastw2v.distributed.worker import Shard
 from fastw2v.keyedvectors import KeyedVectors
@@ -66,8 +65,7 @@ def merge(mode, base, deltas, touched):
 def simulate(cache, words, counts, cfg, n_workers, mode, round_tokens, work):
     caches = shard_caches(cache, n_workers)
     sizes = [c.n_tokens for c in caches]
-    reps = [Shard("sim", cfg, counts, c, Path(tempfile.mkdtemp(dir=work)), w, sizes, round_tokens)
-            for w, c in enumerate(caches)]
+    reps = [Shard("sim", cfg, counts, c, WorkDir(work.dir), w, sizes, round_tokens) for w, c in enumerate(caches)]
     layout = reps[0].layout
     n_rounds = max(r.n_rounds for r in reps)
     n = 0
@@ -110,8 +108,7 @@ def main():
     a = ap.parse_args()
     cfg = TrainConfig(model=a.model, loss=a.loss, epochs=a.epochs, sample=a.sample, seed=a.seed, threads=1,
                       alpha=a.alpha).resolved()
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
+    with WorkDir() as work:
         raw = read_files(corpus_files(a.corpus), work)
         vocab, remap = build_vocab(raw.keys, raw.counts, cfg.min_count, cfg.max_vocab)
         cache = build_token_cache(raw, remap, cfg.max_sentence_length, work)

@@ -6,6 +6,8 @@ non-zero exit, never a traceback.
 from __future__ import annotations
 
 import json
+import os
+import shlex
 import signal
 import sys
 import time
@@ -20,8 +22,50 @@ from .model import Word2Vec
 from .trainer import Progress
 
 EXIT_ERROR = 1
-EXIT_INTERRUPTED = 130
+EXIT_INTERRUPTED = 130  # 128 + SIGINT; SIGTERM gives 143, SIGHUP 129
 _COMPRESSED = (".gz", ".bz2", ".xz", ".lzma")
+#: what job schedulers (Slurm, Kubernetes, systemd, timeout) and closed terminals send before killing
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+class Aborted(KeyboardInterrupt):
+    """A stop signal that ends the command at once (a second one during training, any one elsewhere).
+
+    Raised from the signal handler, so ``finally`` blocks still run: temporary
+    outputs are removed and the token cache closed.
+    """
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _abort_at_once(signum, frame):
+    raise Aborted(signum)
+
+
+def _set_handlers(handler) -> dict:
+    """Install ``handler`` for the stop signals; returns the previous handlers.
+
+    SIGINT is left alone for :func:`_abort_at_once`: Python's own handler already raises KeyboardInterrupt.
+    """
+    previous = {}
+    for sig in STOP_SIGNALS:
+        if handler is _abort_at_once and sig == signal.SIGINT:
+            continue  # Python's own SIGINT handler already raises KeyboardInterrupt
+        try:
+            previous[sig] = signal.signal(sig, handler)
+        except (ValueError, OSError):  # not the main thread, or an embedded interpreter
+            pass
+    return previous
+
+
+def _restore_handlers(previous: dict):
+    for sig, handler in previous.items():
+        try:
+            signal.signal(sig, handler if handler is not None else signal.SIG_DFL)
+        except (ValueError, OSError):
+            pass
 
 
 def fail(message: str, code: int = EXIT_ERROR):
@@ -33,20 +77,27 @@ class _Group(click.Group):
     """Turns user-caused exceptions into one ``Error:`` line."""
 
     def invoke(self, ctx):
+        from .checkpoint import signal_name, stop_signal
+
+        previous = _set_handlers(_abort_at_once)  # SIGTERM/SIGHUP end any command like Ctrl-C does
         try:
             return super().invoke(ctx)
         except TrainingInterrupted as e:
-            fail(str(e), EXIT_INTERRUPTED)
+            fail(str(e), 128 + stop_signal())
         except FastW2VError as e:
             fail(str(e))
         except MemoryError:
             fail("out of memory: lower --dim or --max-vocab, or raise --min-count")
-        except KeyboardInterrupt:
-            click.echo("", err=True)
-            fail("interrupted", EXIT_INTERRUPTED)
+        except KeyboardInterrupt as e:
+            signum = getattr(e, "signum", signal.SIGINT)
+            if signum == signal.SIGINT:
+                click.echo("", err=True)  # end the line the terminal's ^C was echoed on
+            fail(f"interrupted by {signal_name(signum)}", 128 + signum)
         except OSError as e:
             where = f" {e.filename}" if getattr(e, "filename", None) else ""
             fail(f"{e.strerror or e}{':' if where else ''}{where}")
+        finally:
+            _restore_handlers(previous)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -92,6 +143,59 @@ def _check_output_dir(path: Path):
 
     if not os.access(parent, os.W_OK):
         fail(f"cannot write to output folder {parent}: permission denied")
+
+
+def _input_files(path) -> list:
+    """The files a corpus or model path reads: itself, or every non-hidden file of a folder; [] if missing."""
+    p = Path(path)
+    try:
+        if p.is_dir():
+            return [q for q in p.iterdir() if not q.name.startswith(".") and q.is_file()]
+        return [p] if p.exists() else []
+    except OSError:
+        return []  # unreadable: the reader says so later
+
+
+def _file_key(path: Path):
+    """(st_dev, st_ino) of the file a path leads to (links followed), or None if there is none."""
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return (st.st_dev, st.st_ino)
+
+
+def refuse_clobbering(inputs, outputs, may_replace=()):
+    """Fail before anything is read if an output would replace an input or another output.
+
+    inputs: (what, path) pairs: corpus paths (files or folders) and models.
+    outputs: (option, path) pairs of the files this command will write.
+    may_replace: (option, input path) pairs an output may legitimately replace (``--checkpoint`` and
+    ``--resume``'s own checkpoint).
+    Files are compared by (device, inode), so another spelling, a symbolic or
+    hard link, or a member of a corpus folder is the same file.
+    """
+    allowed = {(option, _file_key(Path(p))) for option, p in may_replace}
+    seen_in = {}
+    for what, path in inputs:
+        for f in _input_files(path):
+            key = _file_key(f)
+            if key is not None:
+                seen_in.setdefault(key, (what, f))
+    seen_out = {}
+    for option, path in outputs:
+        path = Path(path)
+        key = _file_key(path)
+        if key is not None and not path.is_file():
+            continue  # /dev/null or a FIFO: written into, never replaced
+        if key in seen_in and (option, key) not in allowed:
+            what, f = seen_in[key]
+            same = "" if os.path.abspath(f) == os.path.abspath(path) else f" (the same file as {f})"
+            fail(f"{option} {path} is the {what}{same}: writing it would destroy the input; choose another path")
+        name = key if key is not None else os.path.realpath(path)
+        if name in seen_out:
+            fail(f"{option} and {seen_out[name][0]} name the same file {path}: give each output its own path")
+        seen_out[name] = (option, path)
 
 
 @main.command()
@@ -144,7 +248,7 @@ def train(ctx, corpus, output, fmt, cache_dir, report, plot_loss, checkpoint, ch
     """Train word vectors on CORPUS (files or directories; .gz/.bz2/.xz by extension)."""
     from click.core import ParameterSource
 
-    from .checkpoint import STOP
+    from .checkpoint import STOP, clear_stop, request_stop, signal_name, stop_signal
 
     t0 = time.perf_counter()
     given = {k for k in settings if ctx.get_parameter_source(k) in (ParameterSource.COMMANDLINE,
@@ -171,13 +275,10 @@ def train(ctx, corpus, output, fmt, cache_dir, report, plot_loss, checkpoint, ch
             fail(f"no such file: {path}")
     recorded = {}
     if resume_path:
-        from .io import load_native
-
-        _, _, meta = load_native(resume_path, required=("syn0", "syn1", "bias", "counts"))
-        if not isinstance(meta.get("checkpoint"), dict):
-            fail(f"{resume_path} is a model, not a checkpoint (use --init to train a model further)")
-        recorded = meta["checkpoint"].get("cli") or {}
-        stored = meta.get("config", {})
+        m, _, ckpt_info = Word2Vec._load_checkpoint(resume_path)  # every field checked
+        stored = m.config.to_dict()
+        del m
+        recorded = ckpt_info.get("cli") or {}
         clash = [f"--{k.replace('_', '-')} {settings[k]} (checkpoint: {stored.get(k)})" for k in sorted(given)
                  if k != "threads" and stored.get(k) != settings[k]]
         if clash:
@@ -190,41 +291,71 @@ def train(ctx, corpus, output, fmt, cache_dir, report, plot_loss, checkpoint, ch
     for extra in (report, plot_loss, checkpoint):
         if extra:
             _check_output_dir(Path(extra))
+    corpus_paths = list(corpus) or (ckpt_info.get("corpus") or [] if resume_path else [])
+    inputs = [("corpus file", c) for c in corpus_paths]
+    inputs += [("--init model", init_path)] if init_path else []
+    inputs += [("--resume checkpoint", resume_path)] if resume_path else []
+    written = [("--checkpoint", checkpoint or resume_path)] if (checkpoint or resume_path) else []
+    written += [("--output", out)] + [(o, p) for o, p in (("--report", report), ("--plot-loss", plot_loss)) if p]
+    # --resume goes on writing its own checkpoint (the default --checkpoint); nothing else may replace an input
+    refuse_clobbering(inputs, written, may_replace=[("--checkpoint", resume_path)] if resume_path else [])
+    if checkpoint or resume_path:
+        _refuse_checkpoint_in_corpus_folder(Path(checkpoint or resume_path), corpus_paths)
     if plot_loss:
         _need_matplotlib()
     info = {"cli": {"output": str(out.resolve()), "format": fmt,
                     "report": str(Path(report).resolve()) if report else None}}
     progress = Progress(quiet=quiet)
-    previous = signal.getsignal(signal.SIGINT)
-    STOP.clear()
+    clear_stop()
 
-    def on_sigint(signum, frame):
+    def on_stop_signal(signum, frame):
         if STOP.is_set():
-            raise KeyboardInterrupt
-        STOP.set()
-        progress.message("Stopping at the next safe point (press Ctrl-C again to abort at once)...")
+            raise Aborted(signum)
+        request_stop(signum)
+        again = "press Ctrl-C again" if signum == signal.SIGINT else f"a second {signal_name(signum)}"
+        try:
+            progress.message(f"Stopping at the next safe point ({again} to abort at once)...")
+        except (RuntimeError, OSError):  # the signal interrupted a write to stderr: stopping matters, not the note
+            pass
 
-    signal.signal(signal.SIGINT, on_sigint)
+    # installed until the end: a signal while the output is saved lets the save finish
+    previous = _set_handlers(on_stop_signal)
     try:
-        if resume_path:
-            model = Word2Vec.resume(resume_path, corpus=list(corpus) or None, progress=progress,
-                                    checkpoint=checkpoint or resume_path, checkpoint_every=every,
-                                    threads=settings["threads"] if "threads" in given else None,
-                                    cache_dir=cache_dir, quiet=quiet, workers=workers, scheduler=scheduler)
-        elif init_path:
-            model = Word2Vec.load(init_path)
-            model.cache_dir, model.quiet = cache_dir, quiet
-            overrides = {k: settings[k] for k in given}
-            model.continue_training(list(corpus), progress=progress, checkpoint=checkpoint, checkpoint_every=every,
-                                    checkpoint_info=info, **overrides)
-        else:
-            model = Word2Vec(cache_dir=cache_dir, quiet=quiet, **settings)
-            model.fit(list(corpus), progress=progress, checkpoint=checkpoint, checkpoint_every=every,
-                      checkpoint_info=info, **cluster)
+        _train_and_save(corpus, out, fmt, settings, given, cache_dir, report, plot_loss, checkpoint, every,
+                        resume_path, init_path, quiet, info, progress, t0, cluster)
+    except TrainingInterrupted as e:
+        if resume_path and e.checkpoint is None:  # stopped before training: the old checkpoint still holds
+            raise TrainingInterrupted(f"{e}; {resume_path} is unchanged; resume with: fastw2v train --resume "
+                                      f"{shlex.quote(str(resume_path))}", checkpoint=resume_path) from None
+        raise
     finally:
-        signal.signal(signal.SIGINT, previous)
+        _restore_handlers(previous)
+    if STOP.is_set() and not quiet:
+        click.echo(f"fastw2v: {signal_name(stop_signal())} arrived after training; the outputs were written first",
+                   err=True)
+
+
+def _train_and_save(corpus, out, fmt, settings, given, cache_dir, report, plot_loss, checkpoint, every, resume_path,
+                    init_path, quiet, info, progress, t0, cluster):
+    """cluster: {"workers", "scheduler"} (and "merge" when one is set) for training on Dask."""
+    if resume_path:
+        model = Word2Vec.resume(resume_path, corpus=list(corpus) or None, progress=progress,
+                                checkpoint=checkpoint or resume_path, checkpoint_every=every,
+                                threads=settings["threads"] if "threads" in given else None,
+                                cache_dir=cache_dir, quiet=quiet, workers=cluster["workers"],
+                                scheduler=cluster["scheduler"])
+    elif init_path:
+        model = Word2Vec.load(init_path)
+        model.cache_dir, model.quiet = cache_dir, quiet
+        overrides = {k: settings[k] for k in given}
+        model.continue_training(list(corpus), progress=progress, checkpoint=checkpoint, checkpoint_every=every,
+                                checkpoint_info=info, **overrides)
+    else:
+        model = Word2Vec(cache_dir=cache_dir, quiet=quiet, **settings)
+        model.fit(list(corpus), progress=progress, checkpoint=checkpoint, checkpoint_every=every,
+                  checkpoint_info=info, **cluster)
     t_save = time.perf_counter()
-    kind = model.save(out, fmt=fmt)
+    kind = _save_or_rescue(model, out, fmt, cache_dir)
     saving = time.perf_counter() - t_save
     model.report["seconds"]["saving"] = saving
     if plot_loss:
@@ -252,6 +383,43 @@ def _compile_note(seconds: dict) -> str:
     """', plus N s compiling' when the kernels were compiled rather than loaded from the cache."""
     c = seconds.get("compile", 0.0)
     return f"; plus {c:.1f} s compiling, first run only" if c >= 1.0 else ""
+
+
+def _save_or_rescue(model, out: Path, fmt, cache_dir) -> str:
+    """Save the trained model; if that fails (disk full, folder gone), save it natively elsewhere and say where.
+
+    The output folder was checked before training, but hours may have passed:
+    losing the trained weights to a vanished folder or a full disk is never
+    the right answer.
+    """
+    try:
+        return model.save(out, fmt=fmt)
+    except (FastW2VError, OSError) as e:
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        reason = reason.split(": ", 1)[1] if reason.startswith(f"cannot write {out}: ") else reason
+    import tempfile
+
+    for folder in [d for d in (cache_dir, tempfile.gettempdir(), ".") if d]:
+        rescue = Path(folder) / f"fastw2v-rescued-{os.getpid()}{io.NATIVE_SUFFIX}"
+        try:
+            model.save(rescue, fmt="native")
+        except (FastW2VError, OSError):
+            continue
+        raise FastW2VError(f"cannot write {out} ({reason}); the trained model was saved to {rescue} instead "
+                           f"(fastw2v export {shlex.quote(str(rescue))} --format text -o FILE converts it)")
+    raise FastW2VError(f"cannot write {out} ({reason}), nor a rescue copy in {cache_dir or tempfile.gettempdir()} "
+                       f"or the current folder")
+
+
+def _refuse_checkpoint_in_corpus_folder(ckpt: Path, corpus_paths):
+    """A checkpoint written into a corpus folder would be read as corpus text by the resume."""
+    if ckpt.name.startswith("."):
+        return  # hidden files are not read as corpus
+    parent = os.path.realpath(ckpt.parent if str(ckpt.parent) else ".")
+    for c in corpus_paths:
+        if Path(c).is_dir() and os.path.realpath(c) == parent:
+            fail(f"--checkpoint {ckpt} is inside the corpus folder {c}: the resume would read it as corpus text; "
+                 f"put it elsewhere")
 
 
 def _fmt_loss(x) -> str:
@@ -370,6 +538,7 @@ def plot(model_path, words, output, neighbours):
     _need_matplotlib()
     out = Path(output)
     _check_output_dir(out)
+    refuse_clobbering([("model", model_path)], [("--output", out)])
     wv = load_vectors(model_path)
     from .plot import plot_words
 
@@ -388,11 +557,14 @@ def plot(model_path, words, output, neighbours):
 @click.option("--top", type=click.IntRange(1), default=None, help="Only the N most frequent words.")
 def export(model_path, fmt, output, top):
     """Export vectors: TensorFlow projector TSVs, NumPy .npy + vocab.txt, or word2vec text/binary."""
+    out = Path(output)
+    members = {"projector": ("vectors.tsv", "metadata.tsv"), "npy": ("vectors.npy", "vocab.txt")}.get(fmt)
+    refuse_clobbering([("model", model_path)],
+                      [("--output", out / m) for m in members] if members else [("--output", out)])
     wv = load_vectors(model_path)
     words, vectors = wv.index_to_key, wv.vectors
     if top is not None:
         words, vectors = words[:top], vectors[:top]
-    out = Path(output)
     if fmt in ("projector", "npy"):
         if out.exists() and not out.is_dir():
             fail(f"{out} exists and is not a folder")
@@ -419,8 +591,7 @@ def phrases(corpus, output, min_count, threshold, passes, cache_dir, quiet):
 
     out = Path(output)
     _check_output_dir(out)
-    if any(Path(c).resolve() == out.resolve() for c in corpus if Path(c).exists()):
-        fail("output would overwrite the corpus")
+    refuse_clobbering([("corpus file", c) for c in corpus], [("--output", out)])
     r = find_phrases(list(corpus), out, min_count=min_count, threshold=threshold, passes=passes,
                      cache_dir=cache_dir)
     if not quiet:

@@ -1,6 +1,6 @@
 """Corpus readers and the memory-mapped int32 token cache.
 
-The text is read once, streaming, in chunks cut at ASCII whitespace (a 100 MB
+The text is read once, streaming, in chunks cut at whitespace (a 100 MB
 line without a newline is never held whole). Every token gets a provisional id
 in first-seen order and is appended to a raw id file; the sentence ends go to a
 second file. After the vocabulary is fixed, :func:`build_token_cache` rewrites
@@ -8,6 +8,14 @@ the raw ids into final ids with a vectorised pass over fixed-size chunks,
 dropping pruned words and splitting sentences longer than
 ``max_sentence_length``. Peak memory grows with the number of distinct words,
 not with the corpus.
+
+Tokens are separated by whitespace as Python's ``str.split()`` defines it:
+ASCII space, \\t, \\n, \\v, \\f, \\r, the separators U+001C-U+001F and the
+Unicode White_Space characters (U+0085, U+00A0, U+1680, U+2000-U+200A, U+2028,
+U+2029, U+202F, U+205F, U+3000). A newline (\\n) ends a sentence.
+
+Every cache file is unnamed (:class:`WorkDir`): nothing is left on disk after
+any exit, SIGKILL included.
 """
 from __future__ import annotations
 
@@ -15,7 +23,6 @@ import bz2
 import gzip
 import lzma
 import os
-import shutil
 import tempfile
 import zlib
 from dataclasses import dataclass
@@ -29,6 +36,9 @@ from .errors import CorpusError
 READ_CHUNK = 1 << 22  # bytes of text read at a time
 ID_CHUNK = 1 << 20  # token ids remapped at a time
 _WS = (b"\n", b" ", b"\t", b"\r")
+# UTF-8 of the non-ASCII whitespace characters (str.isspace()); the tokenizer kernel splits on them too
+UNICODE_SPACES = tuple(chr(c).encode("utf-8") for c in (0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028,
+                                                           0x2029, 0x202F, 0x205F, 0x3000))
 
 
 # ----------------------------------------------------------------- file access
@@ -74,25 +84,40 @@ def corpus_files(paths) -> list[Path]:
 
 
 def iter_pieces(fileobj, chunk_size: int = READ_CHUNK) -> Iterator[bytes]:
-    """Yield byte pieces of a stream, each cut just after ASCII whitespace.
+    """Yield byte pieces of a stream, each cut just after whitespace.
 
     A cut at whitespace never splits a token or a UTF-8 sequence. A token
-    longer than ``chunk_size`` is accumulated until its end.
+    longer than ``chunk_size`` is accumulated until its end (in a list, so a
+    long token costs linear time).
     """
-    leftover = b""
+    parts: list[bytes] = []  # the start of a piece that has no whitespace yet
     while True:
         chunk = fileobj.read(chunk_size)
         if not chunk:
-            if leftover:
-                yield leftover
+            if parts:
+                yield b"".join(parts)
             return
-        buf = leftover + chunk if leftover else chunk
-        cut = max(buf.rfind(ws) for ws in _WS)
-        if cut < 0:
-            leftover = buf
+        cut = _last_space_end(chunk)
+        if cut == 0:
+            parts.append(chunk)
             continue
-        yield buf[: cut + 1]
-        leftover = buf[cut + 1 :]
+        parts.append(chunk[:cut])
+        yield b"".join(parts) if len(parts) > 1 else parts[0]
+        parts = [chunk[cut:]] if cut < len(chunk) else []
+
+
+def _last_space_end(buf: bytes) -> int:
+    """Offset just after the last whitespace character in ``buf`` (ASCII first), or 0 if none."""
+    cut = max(buf.rfind(ws) for ws in _WS)
+    if cut >= 0:
+        return cut + 1
+    # no ASCII whitespace: text separated only by, say, U+3000; a multi-byte
+    # space is never the tail of another character (lead bytes are never continuations)
+    ends = [i + len(ws) for ws in UNICODE_SPACES for i in (buf.rfind(ws),) if i >= 0]
+    single = max(buf.rfind(b) for b in (b"\x0b", b"\x0c", b"\x1c", b"\x1d", b"\x1e", b"\x1f"))
+    if single >= 0:
+        ends.append(single + 1)
+    return max(ends) if ends else 0
 
 
 def count_invalid_utf8(piece: bytes) -> int:
@@ -110,14 +135,14 @@ def count_invalid_utf8(piece: bytes) -> int:
 class RawStream:
     """The corpus as provisional ids, on disk.
 
-    ids_path: int32 file, one provisional id per token, in corpus order.
-    ends_path: int64 file, the exclusive end offset of every sentence.
+    ids_file: unnamed int32 file (a binary file object), one provisional id per token, in corpus order.
+    ends_file: unnamed int64 file, the exclusive end offset of every sentence.
     keys: provisional id -> token (``bytes`` from files, ``str`` from iterables).
     counts: int64 array, occurrences of each provisional id.
     """
 
-    ids_path: Path
-    ends_path: Path
+    ids_file: object
+    ends_file: object
     keys: list
     counts: np.ndarray
     n_tokens: int
@@ -130,11 +155,10 @@ class _RawWriter:
 
     FLUSH = 1 << 20
 
-    def __init__(self, workdir: Path, byte_vocab: "ByteVocab | None" = None):
-        self.ids_path = workdir / "raw_ids.i32"
-        self.ends_path = workdir / "raw_ends.i64"
-        self._ids_f = open(self.ids_path, "wb")
-        self._ends_f = open(self.ends_path, "wb")
+    def __init__(self, work: "WorkDir", byte_vocab: "ByteVocab | None" = None):
+        self.work = work
+        self._ids_f = work.new_file()
+        self._ends_f = work.new_file()
         self.vocab: dict = {}  # str token -> provisional id, for iterables of token lists
         self.byte_vocab = byte_vocab  # the Numba tokenizer's table, for files
         self.counts = np.zeros(1024, dtype=np.int64)
@@ -158,11 +182,11 @@ class _RawWriter:
             ends = ends[1:]
         if ends.size:
             self._last_end = int(ends[-1])
-            ends.tofile(self._ends_f)
+            self.work.append(self._ends_f, ends)
             self.n_sentences += int(ends.size)
         if ids.size:
             self._count(ids)
-            ids.tofile(self._ids_f)
+            self.work.append(self._ids_f, ids)
             self.n_tokens += int(ids.size)
 
     def _count(self, arr: np.ndarray):
@@ -184,38 +208,34 @@ class _RawWriter:
         if self.buf:
             arr = np.array(self.buf, dtype=np.int32)
             self._count(arr)
-            arr.tofile(self._ids_f)
+            self.work.append(self._ids_f, arr)
             self.n_tokens += len(self.buf)
             self.buf = []
         if self.ends:
-            np.array(self.ends, dtype=np.int64).tofile(self._ends_f)
+            self.work.append(self._ends_f, np.array(self.ends, dtype=np.int64))
             self.n_sentences += len(self.ends)
             self.ends = []
 
     def close(self, n_invalid: int) -> RawStream:
         self.end_sentence()
         self.flush()
-        self._ids_f.close()
-        self._ends_f.close()
         keys = list(self.vocab) if self.byte_vocab is None else self.byte_vocab.keys()
-        return RawStream(self.ids_path, self.ends_path, keys, self.counts[: len(keys)].copy(),
+        return RawStream(self._ids_f, self._ends_f, keys, self.counts[: len(keys)].copy(),
                          self.n_tokens, self.n_sentences, n_invalid)
 
     def abort(self):
-        for f in (self._ids_f, self._ends_f):
-            try:
-                f.close()
-            except OSError:
-                pass
+        self.work.close(self._ids_f, self._ends_f)
 
 
-def read_files(files: list[Path], workdir: Path, chunk_size: int = READ_CHUNK) -> RawStream:
+def read_files(files: list[Path], work: "WorkDir", chunk_size: int = READ_CHUNK) -> RawStream:
     """Tokenise text files into a :class:`RawStream` (one pass over the text).
 
-    Tokens are split on ASCII whitespace; every newline ends a sentence (CR is
-    whitespace, so CRLF files read like LF ones); blank lines yield nothing.
+    Tokens are split on whitespace (``str.split()``'s, Unicode included); every
+    newline ends a sentence (CR is whitespace, so CRLF files read like LF
+    ones); blank lines yield nothing. Stops with :class:`TrainingInterrupted`
+    between pieces once a stop was requested (SIGINT, SIGTERM, SIGHUP).
     """
-    w = _RawWriter(workdir, ByteVocab())
+    w = _RawWriter(work, ByteVocab())
     n_invalid = 0
     try:
         for path in files:
@@ -226,6 +246,7 @@ def read_files(files: list[Path], workdir: Path, chunk_size: int = READ_CHUNK) -
             try:
                 with f:
                     for piece in iter_pieces(f, chunk_size):
+                        check_stop()
                         if b"\x00" in piece:
                             raise CorpusError(f"{path} looks like a binary file (NUL bytes), not UTF-8 text")
                         n_invalid += count_invalid_utf8(piece)
@@ -293,9 +314,9 @@ class ByteVocab:
                                               self.tok_len[: self.n_words].tolist())]
 
 
-def read_sentences(sentences: Iterable, workdir: Path) -> RawStream:
+def read_sentences(sentences: Iterable, work: "WorkDir") -> RawStream:
     """Turn an iterable of token lists (of ``str``) into a :class:`RawStream`."""
-    w = _RawWriter(workdir)
+    w = _RawWriter(work)
     try:
         vocab = w.vocab
         setdefault = vocab.setdefault
@@ -323,7 +344,6 @@ class TokenCache:
 
     tokens: np.ndarray
     starts: np.ndarray
-    workdir: Path | None = None
 
     @property
     def n_tokens(self) -> int:
@@ -335,48 +355,63 @@ class TokenCache:
 
 
 def build_token_cache(raw: RawStream, remap: np.ndarray, max_sentence_length: int,
-                      workdir: Path) -> TokenCache:
+                      work: "WorkDir") -> TokenCache:
     """Rewrite provisional ids through ``remap`` (int32, -1 = drop) into a :class:`TokenCache`.
 
     The raw files are read sequentially in ``ID_CHUNK`` pieces (no memory map),
-    so memory stays flat whatever the corpus size.
+    so memory stays flat whatever the corpus size. The final arrays are memory
+    maps of two more unnamed files of ``work``.
     """
-    tok_path = workdir / "tokens.i32"
-    starts_path = workdir / "starts.i64"
     kept_total = 0
     prev_end = 0  # last sentence end written, in kept-token coordinates
-    ends = _EndsReader(raw.ends_path, raw.n_sentences)
-    with open(raw.ids_path, "rb") as rf, open(tok_path, "wb") as tf, open(starts_path, "wb") as sf:
-        np.zeros(1, np.int64).tofile(sf)
-        n_starts = 1
-        for lo in range(0, raw.n_tokens, ID_CHUNK):
-            hi = min(lo + ID_CHUNK, raw.n_tokens)
-            new = remap[np.fromfile(rf, dtype=np.int32, count=hi - lo)]
-            keep = new >= 0
-            new[keep].tofile(tf)
-            csum = np.cumsum(keep, dtype=np.int32)
-            chunk_ends = ends.take_until(hi)
-            new_ends = kept_total + csum[chunk_ends - lo - 1].astype(np.int64)
-            kept_total += int(csum[-1]) if csum.size else 0
-            n_starts += _write_ends(sf, new_ends, prev_end, max_sentence_length)
-            if new_ends.size:
-                prev_end = int(new_ends[-1])
-            del new, keep, csum
-        # anything after the last recorded end (cannot happen: files end sentences) is closed here
-        if kept_total > prev_end:
-            n_starts += _write_ends(sf, np.array([kept_total], np.int64), prev_end, max_sentence_length)
-    tokens = (np.memmap(tok_path, dtype=np.int32, mode="r") if kept_total
-              else np.zeros(0, np.int32))
-    starts = np.memmap(starts_path, dtype=np.int64, mode="r")
-    assert starts.shape[0] == n_starts
-    return TokenCache(tokens=tokens, starts=starts, workdir=workdir)
+    rf = raw.ids_file
+    rf.seek(0)
+    ends = _EndsReader(raw.ends_file, raw.n_sentences)
+    tf, sf = work.new_file(), work.new_file()
+    work.append(sf, np.zeros(1, np.int64))
+    n_starts = 1
+    for lo in range(0, raw.n_tokens, ID_CHUNK):
+        check_stop()
+        hi = min(lo + ID_CHUNK, raw.n_tokens)
+        new = remap[_read_array(rf, np.int32, hi - lo)]
+        keep = new >= 0
+        work.append(tf, new[keep])
+        csum = np.cumsum(keep, dtype=np.int32)
+        chunk_ends = ends.take_until(hi)
+        new_ends = kept_total + csum[chunk_ends - lo - 1].astype(np.int64)
+        kept_total += int(csum[-1]) if csum.size else 0
+        n_starts += _write_ends(work, sf, new_ends, prev_end, max_sentence_length)
+        if new_ends.size:
+            prev_end = int(new_ends[-1])
+        del new, keep, csum
+    # anything after the last recorded end (cannot happen: files end sentences) is closed here
+    if kept_total > prev_end:
+        n_starts += _write_ends(work, sf, np.array([kept_total], np.int64), prev_end, max_sentence_length)
+    tokens = work.memmap(tf, np.int32, kept_total) if kept_total else np.zeros(0, np.int32)
+    starts = work.memmap(sf, np.int64, n_starts)
+    return TokenCache(tokens=tokens, starts=starts)
+
+
+def _read_array(f, dtype, count: int) -> np.ndarray:
+    """The next ``count`` items of ``dtype`` from binary file ``f``; a short file is a bug, not user error."""
+    arr = np.empty(count, dtype=dtype)
+    view = memoryview(arr).cast("B")
+    got = 0
+    while got < view.nbytes:
+        n = f.readinto(view[got:])
+        if not n:
+            raise RuntimeError(f"token cache file ended early ({got} of {view.nbytes} bytes)")
+        got += n
+    return arr
 
 
 class _EndsReader:
     """Sentence ends from the raw int64 file, handed out in order, a block at a time."""
 
-    def __init__(self, path: Path, n: int, block: int = 1 << 20):
-        self.f = open(path, "rb") if n else None
+    def __init__(self, f, n: int, block: int = 1 << 20):
+        self.f = f
+        if n:
+            f.seek(0)
         self.left = n
         self.block = block
         self.buf = np.zeros(0, np.int64)
@@ -386,10 +421,8 @@ class _EndsReader:
         parts = []
         while True:
             if self.buf.size == 0 and self.left:
-                self.buf = np.fromfile(self.f, dtype=np.int64, count=min(self.block, self.left))
+                self.buf = _read_array(self.f, np.int64, min(self.block, self.left))
                 self.left -= self.buf.size
-                if self.left == 0:
-                    self.f.close()
             cut = int(np.searchsorted(self.buf, hi, side="right"))
             parts.append(self.buf[:cut])
             self.buf = self.buf[cut:]
@@ -422,7 +455,7 @@ def release_pages(arr: np.ndarray, lo: int, hi: int) -> None:
             pass
 
 
-def _write_ends(sf, ends: np.ndarray, prev_end: int, max_len: int) -> int:
+def _write_ends(work, sf, ends: np.ndarray, prev_end: int, max_len: int) -> int:
     """Write non-empty sentence ends, splitting long sentences; returns how many were written."""
     if ends.size == 0:
         return 0
@@ -439,12 +472,30 @@ def _write_ends(sf, ends: np.ndarray, prev_end: int, max_len: int) -> int:
                 parts.append(np.arange(b + max_len, e, max_len, dtype=np.int64))
             parts.append(np.array([e], np.int64))
         ends = np.concatenate(parts)
-    ends.astype(np.int64).tofile(sf)
+    work.append(sf, ends.astype(np.int64))
     return int(ends.size)
 
 
+def check_stop() -> None:
+    """Raise :class:`TrainingInterrupted` if a stop was requested (the CLI's SIGINT/SIGTERM/SIGHUP handler)."""
+    from .checkpoint import STOP, stop_message
+
+    if STOP.is_set():
+        from .errors import TrainingInterrupted
+
+        raise TrainingInterrupted(stop_message("while reading the corpus, before training started"))
+
+
 class WorkDir:
-    """A temporary folder for the token cache, removed on exit, error or Ctrl-C."""
+    """Unnamed temporary files for the token cache, in ``cache_dir`` or the system temporary folder.
+
+    Every file is opened with O_TMPFILE where the system has it (Linux), or
+    created and unlinked at once (``tempfile.TemporaryFile``), so it has no
+    name from the start: its space is freed when the last descriptor or memory
+    map goes away, on any exit, SIGKILL and power loss included. There is
+    nothing to clean up and nothing a killed run can leak. ``cleanup`` closes
+    the files still open (memory maps keep their own reference).
+    """
 
     def __init__(self, cache_dir: str | os.PathLike | None = None):
         if cache_dir is not None:
@@ -453,17 +504,51 @@ class WorkDir:
                 cache_dir.mkdir(parents=True, exist_ok=True)
             except OSError as e:
                 raise CorpusError(f"cannot create cache directory {cache_dir}: {e.strerror or e}") from None
-        try:
-            self.path = Path(tempfile.mkdtemp(prefix="fastw2v-cache-", dir=cache_dir))
-        except OSError as e:
-            raise CorpusError(f"cannot create a token cache in {cache_dir or tempfile.gettempdir()}: "
-                              f"{e.strerror or e}") from None
+        self.dir = Path(cache_dir) if cache_dir is not None else Path(tempfile.gettempdir())
+        self._files: list = []
+        self.close(self.new_file())  # a folder we cannot write to fails here, before the corpus is read
 
-    def __enter__(self) -> Path:
-        return self.path
+    def new_file(self):
+        """A new empty unnamed file opened for reading and writing (a binary file object)."""
+        try:
+            f = tempfile.TemporaryFile(mode="w+b", prefix="fastw2v-cache-", dir=self.dir)
+        except OSError as e:
+            raise CorpusError(f"cannot create a token cache in {self.dir}: {e.strerror or e}") from None
+        self._files.append(f)
+        return f
+
+    def append(self, f, arr: np.ndarray) -> None:
+        """Write the bytes of contiguous ``arr`` at the end of ``f``; a full disk is a user error."""
+        try:
+            f.write(memoryview(np.ascontiguousarray(arr)).cast("B"))
+        except OSError as e:
+            raise CorpusError(f"cannot write the token cache in {self.dir}: {e.strerror or e} "
+                              f"(--cache-dir puts it elsewhere)") from None
+
+    def memmap(self, f, dtype, count: int) -> np.ndarray:
+        """A read-only memory map of the first ``count`` items of ``f``."""
+        try:
+            f.flush()
+        except OSError as e:
+            raise CorpusError(f"cannot write the token cache in {self.dir}: {e.strerror or e} "
+                              f"(--cache-dir puts it elsewhere)") from None
+        return np.memmap(f, dtype=dtype, mode="r", shape=(count,))
+
+    def close(self, *files) -> None:
+        """Close ``files`` (their disk space is freed once no memory map uses it)."""
+        for f in files:
+            try:
+                f.close()
+            except OSError:
+                pass
+            if f in self._files:
+                self._files.remove(f)
+
+    def __enter__(self) -> "WorkDir":
+        return self
 
     def __exit__(self, *exc):
         self.cleanup()
 
     def cleanup(self):
-        shutil.rmtree(self.path, ignore_errors=True)
+        self.close(*list(self._files))

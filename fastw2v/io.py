@@ -12,6 +12,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
+import shutil
+import stat
 import tempfile
 import zipfile
 from pathlib import Path
@@ -49,24 +52,94 @@ def format_for(path, fmt: str | None = None) -> str:
 
 @contextlib.contextmanager
 def atomic_write(path):
-    """Open a temporary binary file beside ``path``; rename it over ``path`` on success only."""
+    """Open a temporary binary file beside ``path``; rename it over ``path`` on success only.
+
+    Where the system allows (Linux: O_TMPFILE and /proc), the temporary file
+    has no name while it is written and is linked in only once complete, so
+    even ``kill -9`` during a long write (a checkpoint of gigabytes) leaves
+    no stray file; elsewhere it is a hidden ``.NAME.XXXX.tmp`` beside the target.
+    """
     path = Path(path)
     parent = path.parent if str(path.parent) else Path(".")
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
-    except OSError as e:
-        raise FormatError(f"cannot write {path}: {e.strerror or e}") from None
+        special = not stat.S_ISREG(os.stat(path).st_mode) and not path.is_dir()
+    except OSError:
+        special = False
+    if special:
+        # /dev/null, a FIFO: renaming over it would replace the device itself, so the data goes into it;
+        # written to an unnamed file first, because writers such as zipfile need to seek
+        with tempfile.TemporaryFile() as f:
+            yield f
+            f.seek(0)
+            with open(path, "wb") as out:
+                shutil.copyfileobj(f, out, 1 << 22)
+        return
+    fd = _unnamed_file(parent)
+    if fd is None:
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+        except OSError as e:
+            raise FormatError(f"cannot write {path}: {e.strerror or e}") from None
+        os.close(fd)
+        tmp_name = tmp
+    else:
+        tmp_name = None
     try:
-        with os.fdopen(fd, "wb") as f:
+        with open(tmp_name, "wb") if tmp_name else os.fdopen(fd, "w+b") as f:
             yield f
             f.flush()
             os.fsync(f.fileno())
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; outputs get the usual mode
-        os.replace(tmp, path)
+            if tmp_name is None:
+                tmp_name = _give_name(f, parent, path.name)
+        if fd is None:
+            os.chmod(tmp_name, 0o666 & ~_umask())  # mkstemp makes 0600 files; outputs get the usual mode
+        os.replace(tmp_name, path)
+    except BaseException:
+        if tmp_name:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp_name)
+        raise
+
+
+def _unnamed_file(folder: Path):
+    """A descriptor of a new unnamed file in ``folder`` (mode 0666 less the umask), or None where impossible."""
+    if not hasattr(os, "O_TMPFILE") or not os.path.isdir("/proc/self/fd"):
+        return None
+    try:
+        return os.open(folder, os.O_TMPFILE | os.O_RDWR, 0o666)
+    except OSError:
+        return None  # an old kernel or a file system without O_TMPFILE; mkstemp says why if the folder is bad
+
+
+def _give_name(f, folder: Path, name: str) -> str:
+    """Link the complete unnamed file ``f`` into ``folder`` under a fresh hidden name; returns that name."""
+    for _ in range(100):
+        tmp = os.path.join(folder, f".{name}.{os.urandom(4).hex()}.tmp")
+        try:
+            os.link(f"/proc/self/fd/{f.fileno()}", tmp, follow_symlinks=True)
+            return tmp
+        except FileExistsError:
+            continue
+        except OSError:
+            break
+    # linking refused (unusual /proc): copy the data into an ordinary temporary file
+    fd, tmp = tempfile.mkstemp(prefix=f".{name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            f.seek(0)
+            while True:
+                block = f.read(1 << 22)
+                if not block:
+                    break
+                out.write(block)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+    return tmp
 
 
 def _umask() -> int:
@@ -76,19 +149,62 @@ def _umask() -> int:
 
 
 # ----------------------------------------------------------------- word2vec
+# \s of a str pattern is exactly str.isspace(): what the tokenizer splits on, and what word2vec readers split on
+_UNSTORABLE = re.compile(r"[\s\ud800-\udfff]")
+
+
+def word_problem(word) -> str | None:
+    """Why ``word`` cannot be stored in every output format, or None if it can.
+
+    The one rule for the word2vec text and binary writers and the check
+    before training (the native model stores a superset): a word is a non-empty ``str`` with no
+    whitespace (``str.isspace()``, which the files use as separators) and no
+    lone surrogate (which UTF-8 cannot encode). Anything else (control
+    characters, U+FFFD, any script) is stored and read back as it is.
+    """
+    if not isinstance(word, str):
+        return f"it is a {type(word).__name__}, not a str"
+    if not word:
+        return "it is empty"
+    m = _UNSTORABLE.search(word)
+    if m is None:
+        return None
+    ch = m.group()
+    kind = "whitespace" if ch.isspace() else "a lone surrogate, which UTF-8 cannot encode"
+    return f"it contains U+{ord(ch):04X} ({kind})"
+
+
+def first_unstorable(words):
+    """(index, word, reason) of the first word :func:`word_problem` refuses, or None.
+
+    Fast for large vocabularies: one regular-expression scan over all words
+    joined by a character that is never refused.
+    """
+    words = words if isinstance(words, list) else list(words)
+    if all(isinstance(w, str) for w in words):
+        joined = "\x00".join(words)
+        if _UNSTORABLE.search(joined) is None and all(words):
+            return None
+    for i, w in enumerate(words):
+        reason = word_problem(w)
+        if reason:
+            return i, w, reason
+    return None
+
+
 def save_word2vec(path, words, vectors: np.ndarray, binary: bool) -> None:
     """Write word2vec C's text or binary format.
 
-    vectors: float array (n, d), row i is the vector of ``words[i]``. Words
-    must not contain whitespace (the format splits on it).
+    vectors: float array (n, d), row i is the vector of ``words[i]``. Every
+    word must pass :func:`word_problem` (checked before anything is written).
     """
     vectors = np.ascontiguousarray(vectors, dtype=np.float32)
     n, d = vectors.shape
     if len(words) != n:
         raise ValueError("words and vectors differ in length")
-    for w in words:
-        if not w or any(ch.isspace() for ch in w):
-            raise FormatError(f"word {w!r} cannot be stored in word2vec format (empty or contains whitespace)")
+    bad = first_unstorable(words)
+    if bad is not None:
+        raise FormatError(f"word {bad[1]!r} cannot be stored in word2vec format: {bad[2]}")
     with atomic_write(path) as f:
         f.write(f"{n} {d}\n".encode())
         if binary:
@@ -166,7 +282,8 @@ def load_word2vec(path, binary: bool | None = None):
                 if len(parts) != d + 1:
                     raise FormatError(f"{path}: line {i + 2}: expected a word and {d} numbers, got {len(parts) - 1}")
                 try:
-                    vectors[i] = np.array(parts[1:], dtype=np.float32)
+                    with np.errstate(over="ignore", invalid="ignore"):  # 1e99 becomes inf, refused below
+                        vectors[i] = np.array(parts[1:], dtype=np.float32)
                 except ValueError:
                     raise FormatError(f"{path}: line {i + 2}: not a number in the vector") from None
                 words.append(parts[0].decode("utf-8", "replace"))
@@ -181,7 +298,13 @@ def load_word2vec(path, binary: bool | None = None):
 
 # ------------------------------------------------------------------- native
 def _pack_words(words):
-    encoded = [w.encode("utf-8") for w in words]
+    # the native format stores any str UTF-8 can encode (whitespace included); training checks the
+    # stricter word_problem() rule, so whatever was trained fits every format
+    try:
+        encoded = [w.encode("utf-8") for w in words]
+    except (UnicodeEncodeError, AttributeError):
+        bad = first_unstorable(words)
+        raise FormatError(f"word {bad[1]!r} cannot be stored: {bad[2]}") from None
     offsets = np.zeros(len(encoded) + 1, dtype=np.int64)
     np.cumsum([len(b) for b in encoded], out=offsets[1:])
     blob = np.frombuffer(b"".join(encoded), dtype=np.uint8)
@@ -206,6 +329,36 @@ def save_native(path, arrays: dict, words, meta: dict) -> None:
         np.savez(f, **payload)
 
 
+def _check_members(path, archive: zipfile.ZipFile) -> None:
+    """Refuse, before anything is allocated, an archive member whose array would not fit in it.
+
+    np.savez stores members uncompressed, so each member is exactly its .npy
+    header plus the array's bytes. A header claiming 10^12 rows, or a
+    compressed member (a zip bomb), would otherwise make NumPy allocate it all
+    before finding out.
+    """
+    for info in archive.infolist():
+        name = info.filename[:-4] if info.filename.endswith(".npy") else info.filename
+        if info.compress_type != zipfile.ZIP_STORED:
+            raise FormatError(f"{path}: not a fastw2v model (member {name} is compressed)")
+        if info.flag_bits & 0x61:  # encrypted, strongly encrypted, patched: zipfile cannot or must not read them
+            raise FormatError(f"{path}: not a fastw2v model (member {name} is encrypted or patched)")
+        with archive.open(info) as f:
+            version = np.lib.format.read_magic(f)
+            if version == (1, 0):
+                shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+            elif version == (2, 0):
+                shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+            else:
+                raise FormatError(f"{path}: member {name}: unsupported .npy version {version}")
+            header = f.tell()
+        if dtype.hasobject:
+            raise FormatError(f"{path}: refused: array {name} holds Python objects")
+        if header + int(np.prod(shape, dtype=object)) * dtype.itemsize != info.file_size:
+            raise FormatError(f"{path}: array {name} claims shape {shape} of {dtype}, which does not match its "
+                              f"{info.file_size} bytes: truncated or corrupt")
+
+
 def load_native(path, required=("syn0",)):
     """Read a native model; returns (arrays: dict, words: list, meta: dict).
 
@@ -214,12 +367,13 @@ def load_native(path, required=("syn0",)):
     """
     path = Path(path)
     try:
-        with np.load(path, allow_pickle=False) as z:
-            names = set(z.files)
-            for need in ("meta_json", "words_blob", "words_offsets") + tuple(required):
-                if need not in names:
-                    raise FormatError(f"{path}: not a fastw2v model (missing {need})")
-            data = {k: z[k] for k in z.files}
+        # our own handle: np.load leaves its file open when the archive is corrupt
+        with open(path, "rb") as fh:
+            z = np.load(fh, allow_pickle=False)
+            if not hasattr(z, "zip"):
+                raise FormatError(f"{path}: not a fastw2v model (a bare .npy array, not an archive)")
+            with z:
+                data = _read_archive(path, z, required)
     except FormatError:
         raise
     except FileNotFoundError:
@@ -231,8 +385,24 @@ def load_native(path, required=("syn0",)):
     except ValueError as e:
         # np.load raises ValueError for pickled object arrays when allow_pickle=False
         raise FormatError(f"{path}: refused: not a fastw2v model or contains pickled objects ({e})") from None
-    except (OSError, zipfile.BadZipFile, EOFError, KeyError) as e:
+    except (OSError, zipfile.BadZipFile, EOFError, KeyError, NotImplementedError, RuntimeError) as e:
+        # RuntimeError / NotImplementedError: zipfile's answers to encryption and other flags it cannot read
         raise FormatError(f"{path}: not a fastw2v model or corrupt ({e})") from None
+    return _parse_native(path, data)
+
+
+def _read_archive(path, z, required) -> dict:
+    """Every array of an open archive, after checking names and sizes."""
+    names = set(z.files)
+    for need in ("meta_json", "words_blob", "words_offsets") + tuple(required):
+        if need not in names:
+            raise FormatError(f"{path}: not a fastw2v model (missing {need})")
+    _check_members(path, z.zip)
+    return {k: z[k] for k in z.files}
+
+
+def _parse_native(path, data: dict):
+    """(arrays, words, meta) from the raw arrays of a native file, checked."""
     try:
         meta = json.loads(data.pop("meta_json").tobytes().decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
@@ -251,6 +421,8 @@ def load_native(path, required=("syn0",)):
     except UnicodeDecodeError:
         raise FormatError(f"{path}: corrupt vocabulary") from None
     n = len(words)
+    if len(set(words)) != n:
+        raise FormatError(f"{path}: corrupt vocabulary (the same word twice)")
     for name, arr in data.items():
         if arr.dtype == object:
             raise FormatError(f"{path}: refused: array {name} holds Python objects")

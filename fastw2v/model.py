@@ -11,7 +11,7 @@ import numpy as np
 from . import io
 from .config import TrainConfig
 from .corpus import WorkDir, build_token_cache, corpus_files, read_files, read_sentences
-from .checkpoint import Checkpointer
+from .checkpoint import Checkpointer, validate_info
 from .errors import ConfigError, CorpusError, FormatError
 from .keyedvectors import KeyedVectors
 from .trainer import CALL_TOKENS_PER_THREAD, Position, Progress, init_bias, init_weights, stretch_bounds, train
@@ -172,7 +172,7 @@ class Word2Vec:
             timings["read"] = time.perf_counter() - t0
             t1 = time.perf_counter()
             cache, distinct = build(raw, work, progress)
-            _drop_raw(raw)
+            _drop_raw(raw, work)
             timings["vocabulary"] = time.perf_counter() - t1
             if callable(start):  # a position that needs the cache (an old checkpoint's)
                 start = start()
@@ -219,21 +219,18 @@ class Word2Vec:
 
     @classmethod
     def _load_checkpoint(cls, path):
-        arrays, words, meta = io.load_native(path, required=("syn0", "syn1", "bias", "counts", "states"))
-        info = meta.get("checkpoint")
-        if not isinstance(info, dict) or "position" not in info:
-            raise FormatError(f"{path} is a model, not a checkpoint (use --init to train a model further)")
-        states = arrays["states"]
-        if states.dtype != np.uint64 or states.ndim != 2 or states.shape[1] not in (8, 16):
+        """(model, arrays, checkpoint info) of a checkpoint file, every field checked (FormatError otherwise)."""
+        arrays, words, meta = io.load_native(path, required=("syn0", "syn1", "bias", "counts"))
+        info = validate_info(path, meta.get("checkpoint"))
+        states = arrays.get("states")
+        # 16 columns since the per-block rows were padded to 128 bytes; 0.1 checkpoints have 8
+        if states is None or states.dtype != np.uint64 or states.ndim != 2 or states.shape[1] not in (8, 16):
             raise FormatError(f"{path}: corrupt checkpoint (random states)")
-        try:
-            pos = dict(info["position"])
-            pos.setdefault("token", 0)  # 0.1 checkpoints hold a stretch index instead (converted on resume)
-            Position.from_dict(pos)
-        except (KeyError, TypeError, ValueError):
-            raise FormatError(f"{path}: corrupt checkpoint (position)") from None
         m = cls._from_arrays(path, arrays, words, meta)
-        m.config = m.config.resolved()
+        try:
+            m.config = m.config.resolved()
+        except ConfigError as e:
+            raise FormatError(f"{path}: corrupt settings ({e})") from None
         return m, arrays, info
 
     def _set_weights(self, words, counts, syn0, syn1, bias):
@@ -282,16 +279,21 @@ class Word2Vec:
             cfg = TrainConfig.from_dict(meta.get("config", {}))
         except (TypeError, ValueError) as e:
             raise FormatError(f"{path}: corrupt settings ({e})") from None
+        history, report = meta.get("history", []), meta.get("report", {})
+        if not (isinstance(history, list) and all(isinstance(h, dict) for h in history) and isinstance(report, dict)):
+            raise FormatError(f"{path}: corrupt metadata (history or report)")
         syn0, syn1, bias, counts = arrays["syn0"], arrays["syn1"], arrays["bias"], arrays["counts"]
         if (syn0.dtype != np.float32 or syn1.dtype != np.float32 or syn0.ndim != 2 or syn0.shape != syn1.shape
                 or bias.shape != (len(words),) or syn0.shape[1] != cfg.dim or counts.shape != (len(words),)
                 or not np.issubdtype(counts.dtype, np.integer)):
             raise FormatError(f"{path}: corrupt model (matrix shapes do not match)")
+        if counts.size and counts.min() < 0:  # the noise tables of further training need counts >= 0
+            raise FormatError(f"{path}: corrupt model (negative word counts)")
         m = cls(**{k: getattr(cfg, k) for k in CONFIG_NAMES})
         m.config = cfg
         m._set_weights(words, counts.astype(np.int64), syn0, syn1, bias.astype(np.float32))
-        m.history = list(meta.get("history", []))
-        m.report = dict(meta.get("report", {}))
+        m.history = list(history)
+        m.report = dict(report)
         return m
 
     def _need_trained(self):
@@ -309,7 +311,7 @@ def load(path) -> Word2Vec:
     return Word2Vec.load(path)
 
 
-def _read_corpus(corpus, work: Path):
+def _read_corpus(corpus, work):
     """Paths (a path, or a list/tuple of paths) are read as files; anything else as token lists."""
     if corpus is None:
         raise CorpusError("no corpus given")
@@ -341,15 +343,7 @@ def _cache_for_vocab(raw, words, max_sentence_length, work):
     return build_token_cache(raw, remap, max_sentence_length, work), unknown
 
 
-def _drop_raw(raw):
-    """Remove the provisional id files and keys once the final cache exists."""
-    for p in (raw.ids_path, raw.ends_path):
-        _unlink(p)
+def _drop_raw(raw, work):
+    """Free the provisional id files (unnamed: closing them frees the disk) and keys once the final cache exists."""
+    work.close(raw.ids_file, raw.ends_file)
     raw.keys = None
-
-
-def _unlink(p):
-    try:
-        os.unlink(p)
-    except OSError:
-        pass

@@ -12,31 +12,34 @@ memory grows with the number of distinct words and bigrams, not the corpus.
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 from numba import njit
 
-from .corpus import WorkDir, corpus_files, read_files
+from .corpus import WorkDir, _read_array, check_stop, corpus_files, read_files
 from .errors import ConfigError, CorpusError
 from .io import atomic_write
 
 CHUNK = 1 << 20
 
 
-def _chunks(ids_path: Path, ends_path: Path, n_tokens: int, n_sentences: int):
-    """(ids int32, sentence ends relative to the chunk int64) for runs of whole sentences."""
-    ends = np.fromfile(ends_path, dtype=np.int64, count=n_sentences) if n_sentences else np.zeros(0, np.int64)
-    with open(ids_path, "rb") as f:
-        lo = 0
-        e_lo = 0
-        while lo < n_tokens:
-            e_hi = int(np.searchsorted(ends, lo + CHUNK, side="right"))
-            if e_hi == e_lo:  # one sentence longer than a chunk: take it whole
-                e_hi = e_lo + 1
-            hi = int(ends[e_hi - 1])
-            yield np.fromfile(f, dtype=np.int32, count=hi - lo), ends[e_lo:e_hi] - lo
-            lo, e_lo = hi, e_hi
+def _chunks(ids_file, ends_file, n_tokens: int, n_sentences: int):
+    """(ids int32, sentence ends relative to the chunk int64) for runs of whole sentences.
+
+    ids_file / ends_file: the unnamed cache files (binary file objects), read from their start.
+    """
+    ends_file.seek(0)
+    ends = _read_array(ends_file, np.int64, n_sentences)
+    ids_file.seek(0)
+    lo = 0
+    e_lo = 0
+    while lo < n_tokens:
+        check_stop()
+        e_hi = int(np.searchsorted(ends, lo + CHUNK, side="right"))
+        if e_hi == e_lo:  # one sentence longer than a chunk: take it whole
+            e_hi = e_lo + 1
+        hi = int(ends[e_hi - 1])
+        yield _read_array(ids_file, np.int32, hi - lo), ends[e_lo:e_hi] - lo
+        lo, e_lo = hi, e_hi
 
 
 def _pair_keys(ids: np.ndarray, ends: np.ndarray, n_words: int) -> np.ndarray:
@@ -51,10 +54,10 @@ def _pair_keys(ids: np.ndarray, ends: np.ndarray, n_words: int) -> np.ndarray:
     return a * n_words + b
 
 
-def _count_pairs(ids_path, ends_path, n_tokens, n_sentences, n_words):
+def _count_pairs(ids_f, ends_f, n_tokens, n_sentences, n_words):
     keys = np.zeros(0, np.int64)
     counts = np.zeros(0, np.int64)
-    for ids, ends in _chunks(ids_path, ends_path, n_tokens, n_sentences):
+    for ids, ends in _chunks(ids_f, ends_f, n_tokens, n_sentences):
         k, c = np.unique(_pair_keys(ids, ends, n_words), return_counts=True)
         keys, inv = np.unique(np.concatenate([keys, k]), return_inverse=True)
         counts = np.bincount(inv, weights=np.concatenate([counts, c]), minlength=keys.size).astype(np.int64)
@@ -110,11 +113,11 @@ def find_phrases(corpus, output, min_count: int = 5, threshold: float = 100.0, p
             raise CorpusError("corpus is empty: no words found")
         words = [k.decode("utf-8", "replace") for k in raw.keys]
         counts = raw.counts
-        ids_path, ends_path, n_tokens, n_sent = raw.ids_path, raw.ends_path, raw.n_tokens, raw.n_sentences
+        ids_f, ends_f, n_tokens, n_sent = raw.ids_file, raw.ends_file, raw.n_tokens, raw.n_sentences
         report = []
         for p in range(passes):
             n_words = len(words)
-            keys, pair_counts = _count_pairs(ids_path, ends_path, n_tokens, n_sent, n_words)
+            keys, pair_counts = _count_pairs(ids_f, ends_f, n_tokens, n_sent, n_words)
             a, b = keys // n_words, keys % n_words
             ca, cb = counts[a], counts[b]
             total = float(counts.sum())
@@ -123,26 +126,27 @@ def find_phrases(corpus, output, min_count: int = 5, threshold: float = 100.0, p
             ok = (ca >= min_count) & (cb >= min_count) & (score > threshold)
             accepted = keys[ok]
             # renumber the accepted pairs on the joined stream's id space: a * n_words + b as before
-            new_path = work / f"pass{p}.i32"
-            new_ends_path = work / f"pass{p}.ends"
+            new_ids_f, new_ends_f = work.new_file(), work.new_file()  # unnamed, like the trainer's cache
             n_out_total = 0
-            with open(new_path, "wb") as fi, open(new_ends_path, "wb") as fe:
-                for ids, ends in _chunks(ids_path, ends_path, n_tokens, n_sent):
-                    out_ids = np.empty(ids.size, np.int32)
-                    out_ends = np.empty(ends.size, np.int64)
-                    n_out, n_e = _join(ids, ends, accepted, out_ids, out_ends, n_words)
-                    out_ids[:n_out].tofile(fi)
-                    (out_ends[:n_e] + n_out_total).tofile(fe)
-                    n_out_total += n_out
+            for ids, ends in _chunks(ids_f, ends_f, n_tokens, n_sent):
+                out_ids = np.empty(ids.size, np.int32)
+                out_ends = np.empty(ends.size, np.int64)
+                n_out, n_e = _join(ids, ends, accepted, out_ids, out_ends, n_words)
+                work.append(new_ids_f, out_ids[:n_out])
+                work.append(new_ends_f, out_ends[:n_e] + n_out_total)
+                n_out_total += n_out
+            new_ids_f.flush()
+            new_ends_f.flush()
             words = words + [words[x] + "_" + words[y] for x, y in zip(a[ok].tolist(), b[ok].tolist())]
             counts = np.zeros(len(words), np.int64)
-            for ids, _ in _chunks(new_path, new_ends_path, n_out_total, n_sent):
+            for ids, _ in _chunks(new_ids_f, new_ends_f, n_out_total, n_sent):
                 counts += np.bincount(ids, minlength=len(words))
             report.append({"pass": p + 1, "phrases": int(ok.sum()), "tokens_before": n_tokens,
                            "tokens_after": n_out_total})
-            ids_path, ends_path, n_tokens = new_path, new_ends_path, n_out_total
+            work.close(ids_f, ends_f)  # the previous pass's stream: frees its disk space
+            ids_f, ends_f, n_tokens = new_ids_f, new_ends_f, n_out_total
         with atomic_write(output) as f:
-            for ids, ends in _chunks(ids_path, ends_path, n_tokens, n_sent):
+            for ids, ends in _chunks(ids_f, ends_f, n_tokens, n_sent):
                 start = 0
                 lines = []
                 for e in ends.tolist():

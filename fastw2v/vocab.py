@@ -64,7 +64,18 @@ def build_vocab(keys: list, counts: np.ndarray, min_count: int, max_vocab: int |
     final_of_group[np.asarray(order, dtype=np.int64)] = np.arange(len(order), dtype=np.int32)
     remap = final_of_group[group] if n else np.zeros(0, np.int32)
     vocab = Vocab([merged_words[i] for i in order], merged_counts[order].copy())
+    _check_storable(vocab.words)
     return vocab, remap
+
+
+def _check_storable(words):
+    """Refuse, before any training, a word that no output format could store (see io.word_problem)."""
+    from .io import first_unstorable
+
+    bad = first_unstorable(words)
+    if bad is not None:
+        raise CorpusError(f"token {bad[1]!r} cannot be saved in any output format ({bad[2]}): split tokens on "
+                          f"whitespace (str.split()) and make every token a non-empty str before training")
 
 
 def keep_probabilities(counts: np.ndarray, sample: float) -> np.ndarray:

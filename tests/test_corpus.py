@@ -16,11 +16,11 @@ def sentences_of(path_or_sents, min_count=1, max_len=10000, chunk=1 << 22):
     w = WorkDir()
     try:
         if isinstance(path_or_sents, list):
-            raw = read_sentences(path_or_sents, w.path)
+            raw = read_sentences(path_or_sents, w)
         else:
-            raw = read_files(corpus_files(path_or_sents), w.path, chunk_size=chunk)
+            raw = read_files(corpus_files(path_or_sents), w, chunk_size=chunk)
         vocab, remap = build_vocab(raw.keys, raw.counts, min_count, None)
-        cache = build_token_cache(raw, remap, max_len, w.path)
+        cache = build_token_cache(raw, remap, max_len, w)
         toks = np.asarray(cache.tokens)
         st = np.asarray(cache.starts)
         out = [[vocab.words[t] for t in toks[st[i]:st[i + 1]]] for i in range(len(st) - 1)]
@@ -99,12 +99,12 @@ def test_hundred_megabyte_line_is_streamed(tmp_path):
         assert max(len(piece) for piece in iter_pieces(f, 1 << 20)) <= (1 << 20) + 8
     w = WorkDir()
     try:
-        raw = read_files([p], w.path)
+        raw = read_files([p], w)
         assert raw.n_tokens == 10000 * reps
         assert raw.n_sentences == 1
         assert len(raw.keys) == 1000
         vocab, remap = build_vocab(raw.keys, raw.counts, 1, None)
-        cache = build_token_cache(raw, remap, 10000, w.path)
+        cache = build_token_cache(raw, remap, 10000, w)
         assert cache.n_sentences == reps  # split into max_sentence_length pieces
     finally:
         w.cleanup()
@@ -117,3 +117,42 @@ def test_missing_and_empty_inputs(tmp_path):
     empty.mkdir()
     with pytest.raises(CorpusError, match="no files"):
         corpus_files(empty)
+
+
+UNICODE_SPACES = [chr(c) for c in range(0x3001) if chr(c).isspace() and c > 0x20 or c in (0x0B, 0x0C, 0x1C, 0x1D, 0x1E, 0x1F)]
+
+
+def test_every_unicode_space_separates_tokens_as_str_split_does(tmp_path):
+    """The one rule: tokens are what str.split() gives on each line; only \\n ends a sentence."""
+    assert len(UNICODE_SPACES) == 25  # \v \f U+001C-1F U+0085 U+00A0 U+1680 U+2000-200A U+2028/9 U+202F/205F U+3000
+    text = "".join(f"w{i}{sp}" for i, sp in enumerate(UNICODE_SPACES)) + "last\u200bjoined\n" + "\u3000".join(
+        ["東京", "大阪", "京都"]) + "\u3000\n"
+    p = tmp_path / "c.txt"
+    p.write_bytes(text.encode("utf-8"))
+    expected = [line.split() for line in text.split("\n") if line.split()]
+    for chunk in (1, 2, 3, 5, 64, 1 << 22):  # multi-byte spaces across every possible piece boundary
+        sents, raw = sentences_of(p, chunk=chunk)
+        assert sents == expected, chunk
+    assert expected[0][-1] == "last\u200bjoined"  # U+200B ZERO WIDTH SPACE is not whitespace for str.split()
+
+
+def test_split_matches_decode_then_split_on_invalid_utf8(tmp_path):
+    """Broken sequences around multi-byte spaces split exactly like bytes.decode('utf-8', 'replace').split()."""
+    pieces = [b"\xe2\x80\x80", b"\xe2\x80", b"\xe2", b"\xc2", b"\xc2\xa0", b"\xe3\x80\x80", b"\xe1\x9a\x80",
+              b"\xf0\x9f", b"\x80", b"a", b"\xe2\x81\x9f", b"\xe2\x80\xaf", b" ", b"\xe0\xc2\xa0"]
+    rng = np.random.default_rng(0)
+    data = b"".join(pieces[i] for i in rng.integers(0, len(pieces), 3000)) + b"\n"
+    p = tmp_path / "c.txt"
+    p.write_bytes(data)
+    sents, _ = sentences_of(p, chunk=7)
+    assert [w for s in sents for w in s] == data.decode("utf-8", "replace").split()
+
+
+def test_text_without_ascii_spaces_is_still_read_in_bounded_pieces():
+    """Japanese text separated only by U+3000, without a newline, is cut at those spaces."""
+    import io as _io
+
+    text = ("東京\u3000" * 200_000).encode("utf-8")
+    pieces = list(iter_pieces(_io.BytesIO(text), 1 << 16))
+    assert max(len(x) for x in pieces) <= (1 << 16) + 9 and b"".join(pieces) == text  # + the previous tail
+    assert all(x.endswith("\u3000".encode()) for x in pieces)

@@ -91,17 +91,21 @@ def test_sync_bytes_formula():
 
 
 def test_a_shard_span_cuts_sentences_at_its_bounds(tmp_path):
-    from fastw2v.corpus import RawStream
+    from fastw2v.corpus import RawStream, WorkDir
     from fastw2v.distributed import source
 
-    np.arange(10, dtype=np.int32).tofile(tmp_path / "ids")
-    np.array([3, 7, 10], np.int64).tofile(tmp_path / "ends")
-    raw = RawStream(tmp_path / "ids", tmp_path / "ends", [], np.zeros(0), 10, 3, 0)
-    for (lo, hi), ids, ends in [((0, 10), list(range(10)), [3, 7, 10]), ((2, 8), [2, 3, 4, 5, 6, 7], [1, 5, 6]),
-                                ((5, 5), [], [])]:
-        part = source.slice_raw(raw, lo, hi, tmp_path, chunk=2)
-        assert np.fromfile(part.ids_path, np.int32).tolist() == ids
-        assert np.fromfile(part.ends_path, np.int64).tolist() == ends and part.n_sentences == len(ends)
+    with WorkDir(tmp_path) as work:
+        ids_f, ends_f = work.new_file(), work.new_file()
+        work.append(ids_f, np.arange(10, dtype=np.int32))
+        work.append(ends_f, np.array([3, 7, 10], np.int64))
+        raw = RawStream(ids_f, ends_f, [], np.zeros(0), 10, 3, 0)
+        for (lo, hi), ids, ends in [((0, 10), list(range(10)), [3, 7, 10]), ((2, 8), [2, 3, 4, 5, 6, 7], [1, 5, 6]),
+                                    ((5, 5), [], [])]:
+            part = source.slice_raw(raw, lo, hi, work, chunk=2)
+            part.ids_file.seek(0)
+            part.ends_file.seek(0)
+            assert np.frombuffer(part.ids_file.read(), np.int32).tolist() == ids
+            assert np.frombuffer(part.ends_file.read(), np.int64).tolist() == ends and part.n_sentences == len(ends)
 
 
 # ------------------------------------------------------------- no dask locally

@@ -24,6 +24,24 @@ def run(*args, cwd=None):
                           cwd=cwd, timeout=600)
 
 
+def wait_training(proc, timeout=300):
+    """Read stderr until the first progress line: the token cache exists and the kernels are running.
+
+    Returns the lines read. Call it before signalling: the caller's ``communicate()`` then gets every line
+    written after the signal (at most a read-ahead progress line can be missed).
+    """
+    lines = []
+    t = time.time()
+    while time.time() - t < timeout:
+        line = proc.stderr.readline()
+        if not line:
+            raise AssertionError(f"exited before training: {''.join(lines)}")
+        lines.append(line)
+        if "% epoch" in line:
+            return lines
+    raise AssertionError("no progress line")
+
+
 def wait_for(path, proc, timeout=120):
     t = time.time()
     while not path.exists():
@@ -42,16 +60,13 @@ def test_ctrl_c_writes_checkpoint_then_resume_finishes(big_corpus, tmp_path):
     ckpt = tmp_path / "ck.fw2v"
     p = start("train", big_corpus, "-o", tmp_path / "m.fw2v", "--epochs", 20, "--threads", 1, "--checkpoint", ckpt,
               "--cache-dir", cache, cwd=tmp_path)
-    time.sleep(1.0)
-    while not list(cache.glob("*/tokens.i32")):  # wait until training proper has started
-        assert p.poll() is None, p.communicate()
-        time.sleep(0.05)
+    wait_training(p)  # training proper has started
     time.sleep(0.5)
     p.send_signal(signal.SIGINT)
     _, err = p.communicate(timeout=120)
     assert p.returncode == 130, err
     last = err.strip().splitlines()[-1]
-    assert last.startswith("Error: interrupted") and f"fastw2v train --resume {ckpt}" in last
+    assert last.startswith("Error: interrupted by SIGINT in epoch") and f"fastw2v train --resume {ckpt}" in last
     assert "Traceback" not in err
     assert ckpt.is_file() and not (tmp_path / "m.fw2v").exists()
     assert list(cache.iterdir()) == []  # token cache removed on Ctrl-C
@@ -70,9 +85,7 @@ def test_second_ctrl_c_aborts_at_once(big_corpus, tmp_path):
     cache = tmp_path / "cache"
     p = start("train", big_corpus, "-o", tmp_path / "m.fw2v", "--epochs", 50, "--threads", 1,
               "--cache-dir", cache, cwd=tmp_path)
-    while not list(cache.glob("*/tokens.i32")):
-        assert p.poll() is None, p.communicate()
-        time.sleep(0.05)
+    wait_training(p)
     # two signals back to back: the second arrives before the next safe point
     os.kill(p.pid, signal.SIGINT)
     os.kill(p.pid, signal.SIGINT)

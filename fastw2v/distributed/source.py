@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..corpus import ByteVocab, RawStream, _RawWriter, corpus_files, count_invalid_utf8, iter_pieces
+from ..corpus import ByteVocab, RawStream, WorkDir, _RawWriter, _read_array, corpus_files, count_invalid_utf8, iter_pieces
 from ..errors import CorpusError
 
 _COMPRESSION = {".gz": "gzip", ".bz2": "bz2", ".xz": "xz", ".lzma": "lzma"}
@@ -71,9 +71,9 @@ def open_binary(url: str):
     return fsspec.open(url, "rb", compression=compression).open()
 
 
-def read(files: list[str], workdir: Path) -> RawStream:
-    """Tokenise ``files`` in order into a :class:`RawStream` in ``workdir`` (as the local reader)."""
-    w = _RawWriter(workdir, ByteVocab())
+def read(files: list[str], work: WorkDir) -> RawStream:
+    """Tokenise ``files`` in order into a :class:`RawStream` of unnamed files of ``work`` (as the local reader)."""
+    w = _RawWriter(work, ByteVocab())
     n_invalid = 0
     try:
         for url in files:
@@ -108,34 +108,28 @@ def word_counts(raw: RawStream) -> dict:
     return out
 
 
-def slice_raw(raw: RawStream, lo: int, hi: int, workdir: Path, chunk: int = 1 << 22) -> RawStream:
+def slice_raw(raw: RawStream, lo: int, hi: int, work: WorkDir, chunk: int = 1 << 22) -> RawStream:
     """The raw tokens [lo, hi) of ``raw`` as a new RawStream (a sentence crossing a bound is cut there).
 
     Both files are copied a chunk at a time, so memory stays flat whatever the
     span. Counts are not recomputed (the caller uses global counts).
     """
-    ids_path, ends_path = workdir / "shard_ids.i32", workdir / "shard_ends.i64"
+    ids_f, ends_f = work.new_file(), work.new_file()
     n_ends = 0
-    with open(ids_path, "wb") as out:
-        if hi > lo:
-            ids = np.memmap(raw.ids_path, dtype=np.int32, mode="r")
-            for a in range(lo, hi, chunk):
-                np.asarray(ids[a:min(a + chunk, hi)]).tofile(out)
-            del ids
-    with open(ends_path, "wb") as out:
-        if hi > lo:
-            last = 0
-            if raw.n_sentences:
-                ends = np.memmap(raw.ends_path, dtype=np.int64, mode="r")
-                for a in range(0, raw.n_sentences, chunk):
-                    e = np.asarray(ends[a:a + chunk])
-                    inner = e[(e > lo) & (e < hi)] - lo
-                    if inner.size:
-                        inner.astype(np.int64).tofile(out)
-                        n_ends += int(inner.size)
-                        last = int(inner[-1])
-                del ends
-            if last != hi - lo:  # the span's end closes its last sentence
-                np.array([hi - lo], np.int64).tofile(out)
-                n_ends += 1
-    return RawStream(ids_path, ends_path, raw.keys, raw.counts, int(hi - lo), n_ends, raw.n_invalid_utf8)
+    if hi > lo:
+        raw.ids_file.seek(4 * lo)
+        for a in range(lo, hi, chunk):
+            work.append(ids_f, _read_array(raw.ids_file, np.int32, min(chunk, hi - a)))
+        last = 0
+        raw.ends_file.seek(0)
+        for a in range(0, raw.n_sentences, chunk):
+            e = _read_array(raw.ends_file, np.int64, min(chunk, raw.n_sentences - a))
+            inner = e[(e > lo) & (e < hi)] - lo
+            if inner.size:
+                work.append(ends_f, inner.astype(np.int64))
+                n_ends += int(inner.size)
+                last = int(inner[-1])
+        if last != hi - lo:  # the span's end closes its last sentence
+            work.append(ends_f, np.array([hi - lo], np.int64))
+            n_ends += 1
+    return RawStream(ids_f, ends_f, raw.keys, raw.counts, int(hi - lo), n_ends, raw.n_invalid_utf8)

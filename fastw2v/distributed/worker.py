@@ -14,18 +14,15 @@ Dask worker may run several task threads.
 """
 from __future__ import annotations
 
-import shutil
-import tempfile
 import threading
 import time
 import zlib
-from pathlib import Path
 
 import numpy as np
 
 from .. import trainer
 from ..config import TrainConfig
-from ..corpus import build_token_cache, release_pages
+from ..corpus import WorkDir, build_token_cache, release_pages
 from ..kernels import driver as kdriver
 from . import combine, source
 
@@ -45,12 +42,9 @@ def count_block(files: list, n_parts: int, cache_dir=None):
     Returns (parts, meta): parts a list of n_parts dicts word -> count;
     meta {"tokens", "sentences", "invalid_utf8"} of the block before pruning.
     """
-    work = Path(tempfile.mkdtemp(prefix="fastw2v-count-", dir=cache_dir))
-    try:
+    with WorkDir(cache_dir) as work:
         raw = source.read(files, work)
         counts = source.word_counts(raw)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     parts: list = [dict() for _ in range(n_parts)]
     for w, c in counts.items():
         parts[partition_of(w, n_parts)][w] = c
@@ -76,7 +70,8 @@ def merge_partition(min_count: int, *parts):
 class Plan:
     """One shard a worker trains: its token cache, kernel runner (random stream = shard index) and rounds."""
 
-    def __init__(self, index: int, cfg: TrainConfig, counts, cache, workdir: Path, n_shards: int, round_tokens: int):
+    def __init__(self, index: int, cfg: TrainConfig, counts, cache, workdir: WorkDir, n_shards: int,
+                 round_tokens: int):
         self.index = index
         self.cfg = cfg
         self.cache = cache
@@ -95,7 +90,7 @@ class Plan:
 
     def close(self):
         self.cache = None
-        shutil.rmtree(self.workdir, ignore_errors=True)
+        self.workdir.cleanup()
 
 
 class Shard:
@@ -108,7 +103,7 @@ class Shard:
     over the rest of a lost worker's shard).
     """
 
-    def __init__(self, run_id, cfg: TrainConfig, counts, cache, workdir: Path, stream: int,
+    def __init__(self, run_id, cfg: TrainConfig, counts, cache, workdir: WorkDir, stream: int,
                  shard_tokens: list, round_tokens: int):
         self.run_id = run_id
         self.cfg = cfg
@@ -125,7 +120,7 @@ class Shard:
         self.plans: list = []
         self.add(stream, cache, workdir)
 
-    def add(self, index: int, cache, workdir: Path):
+    def add(self, index: int, cache, workdir: WorkDir):
         plan = Plan(index, self.cfg, self.counts, cache, workdir, len(self.shard_tokens), self.round_tokens)
         with _KERNEL_LOCK:  # compile (or load) the kernel now, so training time is training
             self.compile_seconds = plan.runner.prepare(cache.tokens, cache.starts, self.syn0, self.syn1, self.bias)
@@ -194,20 +189,18 @@ def encode_shard(run_id, files: list, first_offset: int, lo: int, hi: int, words
     :func:`start`. Returns the number of kept tokens.
     """
     cfg = TrainConfig.from_dict(cfg_dict)
-    work = Path(tempfile.mkdtemp(prefix="fastw2v-shard-", dir=cache_dir))
+    work = WorkDir(cache_dir)  # unnamed files: nothing stays on disk if the worker dies
     try:
         raw = source.read(files, work)
         index = {w: i for i, w in enumerate(words)}
         keys = [k.decode("utf-8", "replace") if isinstance(k, bytes) else k for k in raw.keys]
         remap = np.fromiter((index.get(k, -1) for k in keys), dtype=np.int32, count=len(keys))
         part = source.slice_raw(raw, lo - first_offset, hi - first_offset, work)
-        for p in (raw.ids_path, raw.ends_path):
-            p.unlink(missing_ok=True)
+        work.close(raw.ids_file, raw.ends_file)
         cache = build_token_cache(part, remap, cfg.max_sentence_length, work)
-        for p in (part.ids_path, part.ends_path):
-            p.unlink(missing_ok=True)
+        work.close(part.ids_file, part.ends_file)
     except BaseException:
-        shutil.rmtree(work, ignore_errors=True)
+        work.cleanup()
         raise
     st = _RUNS.setdefault(run_id, {})
     st.setdefault("pending", []).append((cfg, np.asarray(counts, dtype=np.int64), cache, work, stream))
@@ -300,5 +293,5 @@ def drop(run_id):
         if "shard" in st:
             st["shard"].close()
         for pending in st.get("pending", []):
-            shutil.rmtree(pending[3], ignore_errors=True)
+            pending[3].cleanup()
     return True

@@ -1,7 +1,12 @@
 """Byte tokenizer: whitespace split and word -> provisional id, in Numba.
 
-Tokens are maximal runs of non-whitespace bytes (ASCII space, \\t, \\n, \\r,
-\\v, \\f: what ``bytes.split()`` splits on); a newline ends a sentence. Ids are
+Tokens are maximal runs of bytes without whitespace, where whitespace is what
+Python's ``str.split()`` splits on: ASCII space, \\t, \\n, \\v, \\f, \\r,
+U+001C-U+001F, and the UTF-8 sequences of U+0085, U+00A0, U+1680,
+U+2000-U+200A, U+2028, U+2029, U+202F, U+205F and U+3000. So a token never
+holds a character that word2vec files use as a separator, and splitting the
+bytes gives the same tokens as decoding and then ``str.split()``. A newline
+(\\n) ends a sentence. Ids are
 given in first-seen order through an open-addressing hash table (64-bit
 FNV-1a). A hash match is confirmed by comparing the bytes with the token's
 first occurrence, kept in a byte pool, so a collision can never merge two words.
@@ -17,8 +22,33 @@ _FNV_PRIME = np.uint64(0x100000001B3)
 
 
 @njit(inline="always")
-def _is_space(b):
-    return b == 32 or (9 <= b <= 13)
+def _space_len(buf, pos, n):
+    """Length in bytes of the whitespace character at ``buf[pos]``, 0 if there is none.
+
+    ASCII costs two range checks; only the lead bytes 0xC2, 0xE1, 0xE2 and 0xE3
+    of the multi-byte spaces look further. A lead byte is never a continuation
+    byte, so a match cannot be the tail of another character, even in invalid UTF-8.
+    """
+    b = buf[pos]
+    if b < 0x80:
+        return 1 if (b == 32 or (9 <= b <= 13) or (28 <= b <= 31)) else 0
+    if b < 0xC2 or b > 0xE3:
+        return 0
+    if b == 0xC2:  # U+0085, U+00A0
+        return 2 if pos + 1 < n and (buf[pos + 1] == 0x85 or buf[pos + 1] == 0xA0) else 0
+    if pos + 2 >= n:
+        return 0
+    c = buf[pos + 1]
+    d = buf[pos + 2]
+    if b == 0xE1:  # U+1680
+        return 3 if c == 0x9A and d == 0x80 else 0
+    if b == 0xE2:  # U+2000-U+200A, U+2028, U+2029, U+202F; U+205F
+        if c == 0x80 and ((0x80 <= d <= 0x8A) or d == 0xA8 or d == 0xA9 or d == 0xAF):
+            return 3
+        return 3 if c == 0x81 and d == 0x9F else 0
+    if b == 0xE3:  # U+3000
+        return 3 if c == 0x80 and d == 0x80 else 0
+    return 0
 
 
 @njit(cache=True)
@@ -39,19 +69,23 @@ def tokenize_piece(buf, pos, slot_hash, slot_id, pool, pool_off, tok_off, tok_le
     mask = np.uint64(slot_hash.shape[0] - 1)
     max_words = slot_hash.shape[0] // 2
     while pos < n:
-        b = buf[pos]
-        if _is_space(b):
-            if b == 10:
+        space = _space_len(buf, pos, n)
+        if space:
+            if buf[pos] == 10:
                 end = total_before + n_ids
                 if end != 0 and (n_ends == 0 or ends[n_ends - 1] != end):
                     ends[n_ends] = end
                     n_ends += 1
-            pos += 1
+            pos += space
             continue
         start = pos
         h = _FNV_OFFSET
-        while pos < n and not _is_space(buf[pos]):
-            h = (h ^ np.uint64(buf[pos])) * _FNV_PRIME
+        while pos < n:
+            c = buf[pos]
+            # fast path: printable ASCII (33-127) is never a space; only the rest needs _space_len
+            if (c <= 32 or c >= 0x80) and _space_len(buf, pos, n) != 0:
+                break
+            h = (h ^ np.uint64(c)) * _FNV_PRIME
             pos += 1
         length = pos - start
         i = h & mask

@@ -256,7 +256,10 @@ def test_sentences_from_python_need_files(client):
 # --------------------------------------------------------------------- faults
 @pytest.mark.slow
 def test_a_worker_killed_mid_run_is_replaced_and_training_finishes_well(tmp_path):
-    """Kill one of two LocalCluster worker processes at 30% of the run; the run finishes with good vectors."""
+    """Kill one of two LocalCluster worker processes at 30% of the run; the run finishes with good vectors.
+
+    Its shard goes to the nanny's replacement process if it has joined by then, else to the survivor.
+    """
     import fastw2v
     from fastw2v.distributed import driver
     from fastw2v.trainer import Progress
@@ -279,12 +282,13 @@ def test_a_worker_killed_mid_run_is_replaced_and_training_finishes_well(tmp_path
     with driver.connect(workers=2, threads=1) as c:
         victim = sorted(c.scheduler_info()["workers"])[1]
         progress = KillAt(c, victim)
-        m = driver.fit(fastw2v.Word2Vec(**common), DEMO, client=c, progress=progress)
+        m = driver.fit(fastw2v.Word2Vec(**common), DEMO, client=c, progress=progress, merge="sum")
     assert progress.killed and any("lost 1 worker" in t for t in progress.messages)
-    assert len(m.history) == 5
+    assert len(m.history) == 5 and m.report["distributed"]["workers_lost"] == 1
     score = m.wv.evaluate_word_pairs()["spearman"]
     print("WS-353 after a lost worker:", score, m.report["distributed"])
-    assert score >= 0.30
+    # one 2-thread process scores about 0.43 here, two workers without a fault 0.437
+    assert score >= 0.38
 
 
 # -------------------------------------------------------------------- quality

@@ -150,6 +150,9 @@ class Run:
         t = time.perf_counter()
         offsets = np.concatenate([[0], np.cumsum(file_tokens)]).astype(np.int64)
         total = int(offsets[-1])
+        # the vocabulary goes to the workers once, as data, not inside every task (V can be millions of words)
+        [vocab] = self.client.scatter([(words, counts)], broadcast=True, hash=False)
+        self._vocab = (words, counts)
         futs = []
         for i in range(self.n):
             lo, hi = total * i // self.n, total * (i + 1) // self.n
@@ -158,10 +161,9 @@ class Run:
             cfg = self.cfg.to_dict()
             cfg["threads"] = threads[self.addrs[i]]
             self.specs.append(([files[j] for j in sel], first, lo, hi, cfg))
-            futs.append(self._on(i, W.encode_shard, self.run_id, [files[j] for j in sel], first, lo, hi, words,
-                                 counts, cfg, i, self.cache_dir))
+            futs.append(self._on(i, W.encode_shard, self.run_id, [files[j] for j in sel], first, lo, hi, vocab,
+                                 cfg, i, self.cache_dir))
         self.owned = {a: [i] for i, a in enumerate(self.addrs)}  # worker -> the shards it trains
-        self._vocab = (words, counts)
         kept = [int(x) for x in self.client.gather(futs)]
         if self.round_tokens is None:
             from ..trainer import CALL_TOKENS_PER_THREAD
@@ -298,7 +300,6 @@ class Run:
         self.lost.extend(dead)
         alive = [a for a in self.addrs if a not in dead]
         fresh = sorted(self._live() - set(self.addrs) - set(self.lost))
-        words, counts = self._vocab
         base = None
         moved = [(d, shard) for d in dead for shard in self.owned.pop(d)]
         for d, shard in moved:
@@ -312,7 +313,9 @@ class Run:
                 target = min(alive, key=lambda a: (len(self.owned[a]), self.addrs.index(a)))
             files, first, lo, hi, cfg = self.specs[shard]
             on = dict(workers=[target], allow_other_workers=False, pure=False)
-            self.client.gather(self.client.submit(W.encode_shard, self.run_id, files, first, lo, hi, words, counts,
+            # scattered again: a lost worker may take the scheduler's record of the first copies with it
+            [vocab] = self.client.scatter([self._vocab], workers=[target], hash=False)
+            self.client.gather(self.client.submit(W.encode_shard, self.run_id, files, first, lo, hi, vocab,
                                                   cfg, shard, self.cache_dir, **on))
             self.client.gather(self.client.submit(W.start, self.run_id, self.shard_tokens, self.round_tokens, **on))
             if not self.owned[target] and base is not None:
@@ -474,7 +477,7 @@ def fit(model, corpus, *, client=None, workers=None, scheduler=None, progress=No
         "threads": cfg.threads,
         "distributed": {
             "workers": run.n,
-            "threads_per_worker": [threads[a] for a in run.addrs],
+            "threads_per_worker": [threads.get(a, cfg.threads) for a in run.addrs],  # a replacement: its shard's
             "round_tokens": run.round_tokens,
             "merge": run.merge,
             "rounds": run.rounds,

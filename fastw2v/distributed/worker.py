@@ -180,14 +180,16 @@ class Shard:
         self.plans = []
 
 
-def encode_shard(run_id, files: list, first_offset: int, lo: int, hi: int, words: list, counts, cfg_dict: dict,
+def encode_shard(run_id, files: list, first_offset: int, lo: int, hi: int, vocab, cfg_dict: dict,
                  stream: int, cache_dir=None):
     """Read the files holding raw tokens [lo, hi) and encode them to a token cache of shard ``stream``.
 
     files: the corpus files that overlap [lo, hi), in order; first_offset: the
-    raw token offset of the first. The shard waits in the worker until
-    :func:`start`. Returns the number of kept tokens.
+    raw token offset of the first; vocab: (words, int64 counts), the global
+    vocabulary. The shard waits in the worker until :func:`start`. Returns the
+    number of kept tokens.
     """
+    words, counts = vocab
     cfg = TrainConfig.from_dict(cfg_dict)
     work = WorkDir(cache_dir)  # unnamed files: nothing stays on disk if the worker dies
     try:

@@ -59,7 +59,7 @@ def build_tables(counts: np.ndarray, cfg: TrainConfig):
 
     noise_logq[w] = log(k * P(w)), the log of w's expected count among k draws.
     """
-    weights = noise_weights(counts, cfg.noise)
+    weights = noise_weights(counts, cfg.noise, cfg.ns_exponent)
     prob, alias = build_alias(weights)
     p = weights / weights.sum()
     k = max(cfg.negative, 1)

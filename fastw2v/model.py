@@ -54,14 +54,16 @@ class Word2Vec:
 
     # ------------------------------------------------------------------ fit
     def fit(self, corpus, progress: Progress | None = None, checkpoint=None, checkpoint_every: float = 600.0,
-            checkpoint_info: dict | None = None, keep=None) -> "Word2Vec":
+            checkpoint_info: dict | None = None, keep=None, on_epoch=None) -> "Word2Vec":
         """Build the vocabulary from ``corpus`` and train.
 
         corpus: a path (file or directory; .gz/.bz2/.xz read by extension), a
         list of paths, or an iterable of token lists (each a list of str).
         checkpoint: write a resumable checkpoint there every ``checkpoint_every``
         seconds (see :meth:`resume`). keep: a vocabulary rule, as for
-        :meth:`build_vocab`. Returns self.
+        :meth:`build_vocab`. on_epoch(event, epoch): called with "begin" and
+        "end" around every epoch, where the weights are consistent (``history``
+        then holds the epochs finished before the latest). Returns self.
         """
         cfg = self.config.resolved()
 
@@ -70,7 +72,7 @@ class Word2Vec:
             cache = build_token_cache(raw, remap, cfg.max_sentence_length, work)
             return cache, len(raw.keys)
 
-        return self._run(corpus, build, progress, checkpoint, checkpoint_every, checkpoint_info)
+        return self._run(corpus, build, progress, checkpoint, checkpoint_every, checkpoint_info, on_epoch=on_epoch)
 
     def build_vocab(self, corpus, progress: Progress | None = None, keep=None, update: bool = False) -> "Word2Vec":
         """Count ``corpus`` and fix the vocabulary without training (then :meth:`continue_training`).
@@ -137,7 +139,7 @@ class Word2Vec:
 
     def continue_training(self, corpus, progress: Progress | None = None, checkpoint=None,
                           checkpoint_every: float = 600.0, checkpoint_info: dict | None = None,
-                          empty_ok: bool = False, **overrides) -> "Word2Vec":
+                          empty_ok: bool = False, on_epoch=None, **overrides) -> "Word2Vec":
         """Train further on new text with the vocabulary fixed (``fastw2v train --init``).
 
         Words the model does not know are skipped; ``report`` counts them
@@ -166,12 +168,13 @@ class Word2Vec:
             self.config = cfg
             return cache, len(self.wv)
 
-        self._run(corpus, build, progress, checkpoint, checkpoint_every, checkpoint_info)
+        self._run(corpus, build, progress, checkpoint, checkpoint_every, checkpoint_info, on_epoch=on_epoch)
         self.report["unknown_tokens"], self.report["unknown_words"] = unknown
         return self
 
     # ------------------------------------------------------------- helpers
-    def _run(self, corpus, build, progress, checkpoint, checkpoint_every, info, start=None, states=None):
+    def _run(self, corpus, build, progress, checkpoint, checkpoint_every, info, start=None, states=None,
+             on_epoch=None):
         """Read ``corpus``, make the token cache with ``build(raw, work, progress) -> (cache, distinct
         words)`` (which also sets weights and settings), train, and fill history and report."""
         progress = progress if progress is not None else Progress(quiet=self.quiet)
@@ -185,7 +188,8 @@ class Word2Vec:
             _drop_raw(raw)
             timings["vocabulary"] = time.perf_counter() - t1
             result, timings["training"] = self._train_cache(cache, raw, corpus, progress, checkpoint,
-                                                            checkpoint_every, info, start=start, states=states)
+                                                            checkpoint_every, info, start=start, states=states,
+                                                            on_epoch=on_epoch)
         self._finish(result, raw, timings, distinct_words=distinct)
         return self
 
@@ -198,15 +202,20 @@ class Word2Vec:
         return raw
 
     def _train_cache(self, cache, raw, corpus, progress, checkpoint, checkpoint_every, info, start=None,
-                     states=None):
+                     states=None, on_epoch=None):
         ckpt_info = dict(info or {})
         ckpt_info.setdefault("corpus", _corpus_paths(corpus))
         ckpt_info["corpus_tokens"] = cache.n_tokens
         ckpt_info["corpus_raw_tokens"] = raw.n_tokens
-        safe_point = Checkpointer(checkpoint, checkpoint_every, self, ckpt_info)
+        checkpointer = Checkpointer(checkpoint, checkpoint_every, self, ckpt_info)
+
+        def safe_point(position, states):
+            self.history = position.history  # the finished epochs, readable from on_epoch hooks
+            checkpointer(position, states)
+
         t = time.perf_counter()
         result = train(cache, self.wv.counts, self.wv.vectors, self.syn1, self.bias, self.config, raw.n_tokens,
-                       progress, start=start, states=states, on_safe_point=safe_point)
+                       progress, start=start, states=states, on_safe_point=safe_point, on_epoch=on_epoch)
         return result, time.perf_counter() - t
 
     def _finish(self, result, raw, timings, distinct_words):

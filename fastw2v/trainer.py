@@ -94,6 +94,7 @@ def plan_blocks(starts: np.ndarray, s_lo: int, s_hi: int, n_blocks: int) -> np.n
 class EpochStats:
     epoch: int
     loss: float
+    loss_sum: float  # the epoch's summed example losses (float64), what gensim's get_latest_training_loss reports
     words: int
     effective_words: int
     seconds: float
@@ -194,7 +195,8 @@ def stretches(cache: TokenCache, n_threads: int) -> np.ndarray:
 
 def train(cache: TokenCache, counts: np.ndarray, syn0, syn1, bias, cfg: TrainConfig,
           raw_words_per_epoch: int, progress: Progress | None = None, loss_every: int = 1,
-          start: Position | None = None, states: np.ndarray | None = None, on_safe_point=None) -> TrainResult:
+          start: Position | None = None, states: np.ndarray | None = None, on_safe_point=None,
+          on_epoch=None) -> TrainResult:
     """Run ``cfg.epochs`` epochs over ``cache``, updating the weights in place.
 
     cfg must be resolved (alpha and threads set). ``raw_words_per_epoch`` is the
@@ -203,6 +205,8 @@ def train(cache: TokenCache, counts: np.ndarray, syn0, syn1, bias, cfg: TrainCon
     (uint64 (threads, 8); new ones are drawn when the thread count changed).
     on_safe_point(position, states): called between kernel calls, where the
     weights are consistent; it may write a checkpoint or raise to stop.
+    on_epoch(event, epoch): called with "begin" before an epoch's first kernel
+    call and "end" after its last (epoch 0-based), at safe points too.
     """
     n_threads = int(cfg.threads)
     numba.set_num_threads(min(n_threads, numba.config.NUMBA_NUM_THREADS))
@@ -237,6 +241,8 @@ def train(cache: TokenCache, counts: np.ndarray, syn0, syn1, bias, cfg: TrainCon
         t_epoch = time.perf_counter() - (start.ep_seconds if resumed else 0.0)
         ep_stats = start.ep_stats.copy() if resumed else np.zeros(8)
         last = stats.sum(axis=0)
+        if on_epoch is not None and first == 0:
+            on_epoch("begin", epoch)
         for i in range(first, len(stretch) - 1):
             s_lo, s_hi = int(stretch[i]), int(stretch[i + 1])
             done0 = epoch * n_tok + int(cache.starts[s_lo])
@@ -275,6 +281,7 @@ def train(cache: TokenCache, counts: np.ndarray, syn0, syn1, bias, cfg: TrainCon
         result.history.append(EpochStats(
             epoch=epoch + 1,
             loss=float(ep_stats[driver.ST_LOSS] / ep_stats[driver.ST_LOSS_N]) if ep_stats[driver.ST_LOSS_N] else float("nan"),
+            loss_sum=float(ep_stats[driver.ST_LOSS]),
             words=raw_words,
             effective_words=int(ep_stats[driver.ST_EFFECTIVE]),
             seconds=sec,
@@ -283,6 +290,8 @@ def train(cache: TokenCache, counts: np.ndarray, syn0, syn1, bias, cfg: TrainCon
         ).as_dict())
         if on_safe_point is not None and epoch + 1 < cfg.epochs:
             on_safe_point(Position(epoch + 1, 0, np.zeros(8), 0.0, list(result.history)), states)
+        if on_epoch is not None:
+            on_epoch("end", epoch)
     result.seconds = time.perf_counter() - t_start
     result.words = int(round((cfg.epochs * n_tok - done_at_start) * scale))  # trained in this call
     if progress is not None:

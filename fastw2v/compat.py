@@ -18,6 +18,7 @@ opts in for a file they trust (``allow_gensim_pickle=True``, needs gensim).
 """
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import types
@@ -461,6 +462,13 @@ class KeyedVectors(_KeyedVectors):
     def similarity(self, w1, w2) -> float:
         return super().similarity(w1, w2)
 
+    @staticmethod
+    def cosine_similarities(vector_1, vectors_all):
+        """Cosine of ``vector_1`` (dim,) with every row of ``vectors_all`` (n, dim); float array (n,)."""
+        norm = np.linalg.norm(vector_1)
+        all_norms = np.linalg.norm(vectors_all, axis=1)
+        return vectors_all @ vector_1 / (norm * all_norms)
+
     def distances(self, word_or_vector, other_words=()):
         """1 - cosine from a key or vector to ``other_words`` (all keys when empty); float32 array."""
         v = self.get_vector(word_or_vector, norm=True) if not isinstance(word_or_vector, np.ndarray) else \
@@ -770,6 +778,10 @@ class Word2Vec:
         s.update(override)
         return s
 
+    def _config(self):
+        """The underlying model's settings with gensim's current attributes applied (other fields kept)."""
+        return dataclasses.replace(self._model.config, **self._settings())
+
     def _keep_rule(self, trim_rule):
         """fastw2v's vocabulary rule for gensim's min_count, max_final_vocab and trim_rule."""
         if trim_rule is None and self.max_final_vocab is None:
@@ -800,7 +812,7 @@ class Word2Vec:
 
     # -------------------------------------------------------------- training
     def _fit(self, corpus, trim_rule, callbacks):
-        self._model.config = self._model.config.__class__(**self._settings())
+        self._model.config = self._config()
         hook, finish = self._epoch_hook(callbacks)
         _call(callbacks, "on_train_begin", self)
         with _corpus_errors():
@@ -864,7 +876,7 @@ class Word2Vec:
             raise RuntimeError("You cannot do an online vocabulary-update of a model which has no prior "
                                "vocabulary. First build the vocabulary of your model with a corpus before "
                                "doing an online update.")
-        self._model.config = self._model.config.__class__(**self._settings())
+        self._model.config = self._config()
         with _corpus_errors():
             self._model.build_vocab(corpus, keep=self._keep_rule(trim_rule), update=update)
         self._sync()
@@ -880,7 +892,7 @@ class Word2Vec:
             raise RuntimeError("You cannot do an online vocabulary-update of a model which has no prior "
                                "vocabulary. First build the vocabulary of your model with a corpus before "
                                "doing an online update.")
-        cfg = self._model.config.__class__(**self._settings()).resolved()
+        cfg = self._config().resolved()
         keep = self._keep_rule(trim_rule)
         with _corpus_errors():
             if update:
@@ -924,7 +936,7 @@ class Word2Vec:
             _warn("Effective 'alpha' higher than previous training cycles")
         corpus = _corpus(corpus_iterable, corpus_file, passes=epochs)
         callbacks = list(callbacks or ())
-        self._model.config = self._model.config.__class__(**self._settings())
+        self._model.config = self._config()
         hook, finish = self._epoch_hook(callbacks)
         _call(callbacks, "on_train_begin", self)
         # every train() call draws new random streams, as gensim's would
@@ -975,6 +987,8 @@ class Word2Vec:
                   "to the native format and were ignored")
         if not isinstance(fname_or_handle, (str, os.PathLike)):
             raise ConfigError("save needs a file path (the native format is written atomically)")
+        if not len(self.wv):
+            raise ConfigError("nothing to save yet: build the vocabulary (build_vocab) or train first")
         self._model.save(fname_or_handle, fmt="native")
 
     @classmethod
@@ -1028,7 +1042,7 @@ class Word2Vec:
             _warn("gensim's hierarchical-softmax output layer is not carried over (its Huffman tree numbers "
                   "nodes differently); further training starts that layer from zero")
             syn1 = np.zeros_like(vectors)
-        cfg = out._model.config.__class__(**out._settings()).resolved()
+        cfg = out._config().resolved()
         out._model._set_weights(words, counts, vectors, syn1, np.zeros(len(words), dtype=np.float32))
         out._model.config = cfg
         out._sync()

@@ -82,6 +82,22 @@ def test_word2vec_docstring_example_runs_like_gensim(tmp_path):
     assert f["counts"] == g["counts"]
 
 
+def test_keyedvectors_docstring_training_and_phrases_examples(tmp_path):
+    """gensim's KeyedVectors docstring (train, keep wv, save, reload) and its Phrases example."""
+    from gensim.models import Phrases
+    model = Word2Vec(lee_corpus_list, vector_size=24, epochs=100, workers=THREADS)
+    word_vectors = model.wv
+    word_vectors.save(str(tmp_path / "vectors.kv"))
+    reloaded_word_vectors = KeyedVectors.load(str(tmp_path / "vectors.kv"))
+    assert reloaded_word_vectors.index_to_key == word_vectors.index_to_key
+    assert np.array_equal(reloaded_word_vectors.vectors, word_vectors.vectors)
+    assert reloaded_word_vectors.vectors.shape == (len(word_vectors), 24)
+    bigram_transformer = Phrases(common_texts)
+    model = Word2Vec(bigram_transformer[common_texts], min_count=1)
+    g = GWord2Vec(bigram_transformer[common_texts], min_count=1)
+    assert set(model.wv.index_to_key) == set(g.wv.index_to_key)
+
+
 def test_keyedvectors_docstring_examples(lee_vectors):
     """gensim's KeyedVectors examples on the same vectors: every answer equals gensim's."""
     g = GKeyedVectors.load_word2vec_format(lee_vectors, binary=True)
@@ -120,6 +136,9 @@ def test_keyedvectors_docstring_examples(lee_vectors):
     assert np.allclose(f.get_mean_vector(["war", "fire"]), g.get_mean_vector(["war", "fire"]), atol=1e-6)
     f.fill_norms()
     assert np.allclose(f.norms, g.norms, atol=1e-5)
+    assert np.allclose(KeyedVectors.cosine_similarities(f["war"], f.vectors[:5]),
+                       GKeyedVectors.cosine_similarities(g["war"], g.vectors[:5]), atol=1e-6)
+    assert f.rank_by_centrality(words)[0][1] == g.rank_by_centrality(words)[0][1]
 
 
 def test_evaluations_return_gensim_shapes_and_values(lee_vectors):
@@ -461,6 +480,8 @@ def test_persistence_and_keyedvectors_persistence(tmp_path):
     kv = KeyedVectors.load(str(tmp_path / "kv"))
     assert np.allclose(kv.vectors, model.wv.vectors) and len(kv) == len(model.wv)
     assert kv.get_vecattr("graph", "count") == 3
+    with pytest.raises(ConfigError, match="build_vocab"):
+        Word2Vec().save(str(tmp_path / "empty.model"))
     # a model saved with a word2vec-looking extension is still the native model
     model.save(str(tmp_path / "m.bin"))
     assert Word2Vec.load(str(tmp_path / "m.bin")).wv.index_to_key == model.wv.index_to_key

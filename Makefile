@@ -2,17 +2,24 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+RUN_STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.dev-installed
 SHARED ?= ../shared
 TORCH_VERSION ?= 2.13.0
 
-.PHONY: install test demo bench bench-kernels clean
+.PHONY: install test demo bench bench-kernels bench-startup clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-$(DEV_STAMP): pyproject.toml | $(BIN)/python
+# the package and its run-time dependencies only (numba, numpy, click): all `make demo` needs
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+# the test set on top: pytest, gensim, scipy, matplotlib, hypothesis, dask, torch
+$(DEV_STAMP): $(RUN_STAMP)
 	$(BIN)/python -m pip install -q -e ".[dev]"
 	# PyTorch (CPU build) only for the to_torch() test; fastw2v itself does not need it
 	$(BIN)/python -m pip install -q torch==$(TORCH_VERSION)
@@ -23,7 +30,7 @@ install: $(DEV_STAMP)
 test: $(DEV_STAMP)
 	$(BIN)/python -m pytest -q tests
 
-demo: $(DEV_STAMP)
+demo: $(RUN_STAMP)
 	mkdir -p build
 	$(BIN)/fastw2v train fastw2v/data/text8_head.txt.gz -o build/demo.fw2v --sample 1e-4
 	@for w in king france computer music; do $(BIN)/fastw2v similar build/demo.fw2v $$w -n 8; done
@@ -31,8 +38,15 @@ demo: $(DEV_STAMP)
 bench: $(DEV_STAMP)
 	$(BIN)/python bench/compare.py --corpus $(SHARED)/data/realmix.txt.xz
 
+bench-startup: $(RUN_STAMP)
+	$(BIN)/python bench/startup.py
+
 bench-kernels: $(DEV_STAMP)
 	$(BIN)/python -m pytest -q bench --benchmark-only
 
+# Numba's disk cache checks only the file of each cached function: after editing a module
+# that kernels import (kernels/common.py, rng.py, ns.py, hs.py, sampled.py, sampler.py,
+# config.py), run `make clean` or the old compiled kernels keep running.
 clean:
 	rm -rf build .pytest_cache
+	find fastw2v -name '*.nbi' -delete -o -name '*.nbc' -delete

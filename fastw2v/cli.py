@@ -228,9 +228,16 @@ def train(ctx, corpus, output, fmt, cache_dir, report, plot_loss, checkpoint, ch
         unknown = f", {r['unknown_tokens']:,} unknown tokens skipped" if r.get("unknown_tokens") else ""
         click.echo(f"fastw2v: {r['vocabulary_size']:,} words x {model.config.dim} from "
                    f"{r['corpus_words']:,} corpus words{unknown}, {model.config.epochs} epochs in "
-                   f"{r['seconds']['training']:.1f} s ({r['training_words_per_sec'] / 1e3:,.0f}K words/s), "
+                   f"{r['seconds']['training']:.1f} s ({r['training_words_per_sec'] / 1e3:,.0f}K words/s"
+                   f"{_compile_note(r['seconds'])}), "
                    f"final loss {_fmt_loss(model.history[-1]['loss'])}; saved {out} ({kind}) in {total:.1f} s total",
                    err=True)
+
+
+def _compile_note(seconds: dict) -> str:
+    """', plus N s compiling' when the kernels were compiled rather than loaded from the cache."""
+    c = seconds.get("compile", 0.0)
+    return f"; plus {c:.1f} s compiling, first run only" if c >= 1.0 else ""
 
 
 def _fmt_loss(x) -> str:

@@ -14,7 +14,7 @@ from .corpus import WorkDir, build_token_cache, corpus_files, read_files, read_s
 from .checkpoint import Checkpointer
 from .errors import ConfigError, CorpusError, FormatError
 from .keyedvectors import KeyedVectors
-from .trainer import Position, Progress, init_bias, init_weights, train
+from .trainer import CALL_TOKENS_PER_THREAD, Position, Progress, init_bias, init_weights, stretch_bounds, train
 from .vocab import Vocab, build_vocab
 
 CONFIG_NAMES = [f.name for f in dataclasses.fields(TrainConfig) if f.name != "extra"]
@@ -24,7 +24,8 @@ class Word2Vec:
     """Skip-gram / CBOW word2vec trained by Numba Hogwild kernels.
 
     Parameters are :class:`~fastw2v.config.TrainConfig`'s (the CLI flags with
-    underscores): ``model`` ('sg' or 'cbow'), ``loss`` ('ns'), ``dim``,
+    underscores): ``model`` ('sg' or 'cbow'), ``loss`` ('ns', 'hs', 'nce' or
+    'softmax'), ``dim``,
     ``window``, ``negative``, ``alpha`` (None: 0.025 sg, 0.05 cbow),
     ``min_alpha``, ``epochs``, ``min_count``, ``max_vocab``, ``sample``,
     ``seed``, ``threads`` (None: all cores), ``max_sentence_length``,
@@ -119,6 +120,7 @@ class Word2Vec:
         """
         m, arrays, info = cls._load_checkpoint(path)
         m.cache_dir, m.quiet = cache_dir, quiet
+        saved_threads = m.config.threads
         if threads is not None:
             m.config = dataclasses.replace(m.config, threads=threads).resolved()
         corpus = corpus if corpus is not None else info.get("corpus")
@@ -187,9 +189,12 @@ class Word2Vec:
             cache, distinct = build(raw, work, progress)
             _drop_raw(raw)
             timings["vocabulary"] = time.perf_counter() - t1
-            result, timings["training"] = self._train_cache(cache, raw, corpus, progress, checkpoint,
-                                                            checkpoint_every, info, start=start, states=states,
-                                                            on_epoch=on_epoch)
+            if callable(start):  # a position that needs the cache (an old checkpoint's)
+                start = start()
+            result = self._train_cache(cache, raw, corpus, progress, checkpoint, checkpoint_every, info,
+                                       start=start, states=states, on_epoch=on_epoch)
+            timings["compile"] = result.compile_seconds
+            timings["training"] = result.seconds
         self._finish(result, raw, timings, distinct_words=distinct)
         return self
 
@@ -213,10 +218,8 @@ class Word2Vec:
             self.history = position.history  # the finished epochs, readable from on_epoch hooks
             checkpointer(position, states)
 
-        t = time.perf_counter()
-        result = train(cache, self.wv.counts, self.wv.vectors, self.syn1, self.bias, self.config, raw.n_tokens,
-                       progress, start=start, states=states, on_safe_point=safe_point, on_epoch=on_epoch)
-        return result, time.perf_counter() - t
+        return train(cache, self.wv.counts, self.wv.vectors, self.syn1, self.bias, self.config, raw.n_tokens,
+                     progress, start=start, states=states, on_safe_point=safe_point, on_epoch=on_epoch)
 
     def _finish(self, result, raw, timings, distinct_words):
         self.wv._norms = None  # the vectors moved in place: cached unit vectors are stale
@@ -241,10 +244,12 @@ class Word2Vec:
         if not isinstance(info, dict) or "position" not in info:
             raise FormatError(f"{path} is a model, not a checkpoint (use --init to train a model further)")
         states = arrays["states"]
-        if states.dtype != np.uint64 or states.ndim != 2 or states.shape[1] != 8:
+        if states.dtype != np.uint64 or states.ndim != 2 or states.shape[1] not in (8, 16):
             raise FormatError(f"{path}: corrupt checkpoint (random states)")
         try:
-            Position.from_dict(info["position"])
+            pos = dict(info["position"])
+            pos.setdefault("token", 0)  # 0.1 checkpoints hold a stretch index instead (converted on resume)
+            Position.from_dict(pos)
         except (KeyError, TypeError, ValueError):
             raise FormatError(f"{path}: corrupt checkpoint (position)") from None
         m = cls._from_arrays(path, arrays, words, meta)

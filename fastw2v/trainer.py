@@ -1,15 +1,18 @@
 """Epoch loop, learning-rate schedule and progress around the Numba kernel.
 
 The corpus is walked in stretches of about ``CALL_TOKENS_PER_THREAD`` tokens
-per thread. Each stretch is one kernel call: its sentences are split into one
-contiguous block per thread and the learning rate falls linearly across it,
-from the value at the stretch's start to the value at its end, so the schedule
-lives here in Python and stays exact for any number of threads.
+per thread. Each stretch is one kernel call (:class:`KernelRunner.run`): its
+sentences are split into several blocks per thread, handed out dynamically,
+and the learning rate falls linearly across the whole stretch, from the value
+at its first token to the value at its end, so the schedule lives here in
+Python and stays exact for any number of threads. Training positions are token
+offsets, so a run can resume with another thread count at the same place.
 """
 from __future__ import annotations
 
 import math
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -20,7 +23,9 @@ from .config import TrainConfig
 from .corpus import TokenCache, release_pages
 from .errors import TrainingDiverged
 from .huffman import build_huffman
+from .jitcache import kernel_ready
 from .kernels import driver
+from .kernels.common import Tables
 from .kernels.rng import seed_states
 from .sampler import build_alias, noise_weights
 from .vocab import keep_probabilities
@@ -30,7 +35,7 @@ BLOCKS_PER_THREAD = 8  # blocks per kernel call and thread, handed out one at a 
 
 
 def init_weights(n_words: int, dim: int, seed: int):
-    """word2vec C's start: inputs uniform in [-0.5/dim, 0.5/dim), outputs and biases zero.
+    """Inputs uniform in [-1/dim, 1/dim) (seeded PCG64), outputs and biases zero.
 
     Returns (syn0, syn1, bias): float32 (n_words, dim), (n_words, dim), (n_words,).
     """
@@ -54,10 +59,11 @@ def init_bias(counts: np.ndarray, loss: str) -> np.ndarray:
     return np.zeros(counts.shape[0], dtype=np.float32)
 
 
-def build_tables(counts: np.ndarray, cfg: TrainConfig):
-    """The kernels' lookup tables: (noise_prob, noise_alias, noise_logq, hs_points, hs_codes, hs_lens).
+def build_tables(counts: np.ndarray, cfg: TrainConfig) -> Tables:
+    """The kernels' lookup tables (:class:`~fastw2v.kernels.common.Tables`).
 
     noise_logq[w] = log(k * P(w)), the log of w's expected count among k draws.
+    The Huffman paths are built only for hs (1-element dummies otherwise).
     """
     weights = noise_weights(counts, cfg.noise, cfg.ns_exponent)
     prob, alias = build_alias(weights)
@@ -71,13 +77,13 @@ def build_tables(counts: np.ndarray, cfg: TrainConfig):
         hs_points = np.zeros((1, 1), dtype=np.int32)
         hs_codes = np.zeros((1, 1), dtype=np.int8)
         hs_lens = np.zeros(1, dtype=np.int32)
-    return (prob, alias, logq, hs_points, hs_codes, hs_lens)
+    return Tables(prob, alias, logq, hs_points, hs_codes, hs_lens)
 
 
-def max_candidates(tables, cfg: TrainConfig) -> int:
+def max_candidates(tables: Tables, cfg: TrainConfig) -> int:
     """Columns the per-thread candidate buffers need: 1 + k, or the deepest Huffman path."""
     if cfg.loss == "hs":
-        return max(1, int(tables[3].shape[1]))
+        return max(1, int(tables.hs_points.shape[1]))
     return 1 + max(cfg.negative, 1)
 
 
@@ -111,13 +117,16 @@ class TrainResult:
     trace: list = field(default_factory=list)  # one point per kernel call
     seconds: float = 0.0
     words: int = 0
+    compile_seconds: float = 0.0
 
 
 class Progress:
     """Progress on stderr: a bar on a terminal, a log line every few seconds otherwise.
 
-    ``update`` gets the fraction done, raw words/s, the learning rate and the
-    mean loss over the last interval.
+    ``update`` gets the fraction done, raw words/s, the learning rate, the mean
+    loss over the last interval, and the elapsed and remaining seconds. (A
+    library bar such as click's draws on terminals only; the log-line mode for
+    batch jobs and pipes is what most long runs see, so one small class does both.)
     """
 
     def __init__(self, quiet: bool = False, stream=None, interval: float | None = None):
@@ -128,25 +137,51 @@ class Progress:
         self._last = 0.0
         self._drawn = False
 
-    def update(self, frac, words_per_sec, alpha, loss, epoch, epochs, force=False):
-        if self.quiet:
-            return
+    def _due(self, force):
         now = time.monotonic()
-        if not force and now - self._last < self.interval:
-            return
+        if self.quiet or (not force and now - self._last < self.interval):
+            return False
         self._last = now
-        loss_s = "n/a" if loss is None or math.isnan(loss) else f"{loss:.4f}"
+        return True
+
+    def _emit(self, bar_text: str, line_text: str):
         if self.tty:
-            width = 30
-            filled = int(width * frac)
-            bar = "#" * filled + "-" * (width - filled)
-            self.stream.write(f"\r[{bar}] {100 * frac:5.1f}%  epoch {epoch}/{epochs}  "
-                              f"{words_per_sec / 1e3:8.0f}K words/s  lr {alpha:.5f}  loss {loss_s}  ")
+            self.stream.write("\r" + bar_text + "  ")
             self._drawn = True
         else:
-            self.stream.write(f"fastw2v: {100 * frac:5.1f}% epoch {epoch}/{epochs} "
-                              f"{words_per_sec / 1e3:.0f}K words/s lr {alpha:.5f} loss {loss_s}\n")
+            self.stream.write("fastw2v: " + line_text + "\n")
         self.stream.flush()
+
+    def update(self, frac, words_per_sec, alpha, loss, epoch, epochs, force=False, elapsed=None, eta=None):
+        if not self._due(force):
+            return
+        loss_s = "n/a" if loss is None or math.isnan(loss) else f"{loss:.4f}"
+        times = ""
+        if elapsed is not None:
+            times = f"  {_clock(elapsed)} elapsed, {_clock(eta)} left"
+        width = 30
+        filled = int(width * frac)
+        bar = "#" * filled + "-" * (width - filled)
+        self._emit(f"[{bar}] {100 * frac:5.1f}%  epoch {epoch}/{epochs}  {words_per_sec / 1e3:8.0f}K words/s  "
+                   f"lr {alpha:.5f}  loss {loss_s}{times}",
+                   f"{100 * frac:5.1f}% epoch {epoch}/{epochs} {words_per_sec / 1e3:.0f}K words/s lr {alpha:.5f} "
+                   f"loss {loss_s}{times.replace('  ', ' ')}")
+
+    def reading(self, phase: str, done_bytes: int, total_bytes: int | None, mb_per_sec: float, force=False):
+        """Progress of a phase measured in bytes (reading and counting the corpus)."""
+        if not self._due(force):
+            return
+        if total_bytes:
+            frac = min(done_bytes / total_bytes, 1.0)
+            width = 30
+            bar = "#" * int(width * frac) + "-" * (width - int(width * frac))
+            self._emit(f"[{bar}] {100 * frac:5.1f}%  {phase}  {done_bytes / 1e6:,.0f} of {total_bytes / 1e6:,.0f} MB  "
+                       f"{mb_per_sec:.1f} MB/s",
+                       f"{phase}: {100 * frac:5.1f}% {done_bytes / 1e6:,.0f} of {total_bytes / 1e6:,.0f} MB "
+                       f"{mb_per_sec:.1f} MB/s")
+        else:
+            self._emit(f"{phase}  {done_bytes / 1e6:,.0f} MB  {mb_per_sec:.1f} MB/s",
+                       f"{phase}: {done_bytes / 1e6:,.0f} MB {mb_per_sec:.1f} MB/s")
 
     def close(self):
         if self._drawn and not self.quiet:
@@ -161,105 +196,222 @@ class Progress:
             self.stream.flush()
 
 
+def _clock(seconds) -> str:
+    """h:mm:ss (or m:ss) for progress lines; '?' when unknown."""
+    if seconds is None or not math.isfinite(seconds):
+        return "?"
+    s = int(round(seconds))
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m}:{sec:02d}"
+
+
 @dataclass
 class Position:
     """Where training stands: what a checkpoint stores and a resume starts from.
 
-    epoch: the epoch in progress (0-based); stretch: the next stretch of it to
-    train; ep_stats: the kernel sums of that epoch so far (float64 (8,));
+    epoch: the epoch in progress (0-based); token: the offset in the token
+    stream (within the epoch, always a sentence start) where the next kernel
+    call begins, so the place does not depend on the thread count;
+    ep_stats: the kernel sums of that epoch so far (float64 (8,));
     ep_seconds: its seconds so far; history: the finished epochs' dicts.
     """
 
     epoch: int = 0
-    stretch: int = 0
+    token: int = 0
     ep_stats: np.ndarray = field(default_factory=lambda: np.zeros(8))
     ep_seconds: float = 0.0
     history: list = field(default_factory=list)
 
     def to_dict(self):
-        return {"epoch": self.epoch, "stretch": self.stretch, "ep_stats": [float(x) for x in self.ep_stats],
+        return {"epoch": self.epoch, "token": self.token, "ep_stats": [float(x) for x in self.ep_stats],
                 "ep_seconds": self.ep_seconds, "history": self.history}
 
     @classmethod
     def from_dict(cls, d):
-        return cls(int(d["epoch"]), int(d["stretch"]), np.asarray(d["ep_stats"], dtype=np.float64),
+        return cls(int(d["epoch"]), int(d["token"]), np.asarray(d["ep_stats"], dtype=np.float64),
                    float(d["ep_seconds"]), list(d["history"]))
 
 
-def stretches(cache: TokenCache, n_threads: int) -> np.ndarray:
-    """Sentence bounds of the kernel calls of one epoch (int64), the same for every epoch."""
-    call_tokens = CALL_TOKENS_PER_THREAD * n_threads
-    cuts = np.searchsorted(cache.starts, np.arange(call_tokens, cache.n_tokens, call_tokens), side="left")
-    return np.unique(np.concatenate(([0], cuts, [cache.n_sentences]))).astype(np.int64)
+def stretch_bounds(starts: np.ndarray, s_from: int, s_to: int, call_tokens: int) -> np.ndarray:
+    """Sentence indices (int64) cutting sentences s_from:s_to into kernel calls of ~call_tokens tokens.
+
+    Cuts fall at the first sentence start at or after each multiple of
+    call_tokens (counted from token 0, not from s_from, so a run resumed at a
+    cut makes the same calls as the run it continues); the first bound is
+    s_from and the last s_to.
+    """
+    w0, w1 = int(starts[s_from]), int(starts[s_to])
+    marks = np.arange((w0 // call_tokens + 1) * call_tokens, w1, call_tokens, dtype=np.int64)
+    cuts = np.searchsorted(starts[s_from:s_to + 1], marks, side="left") + s_from
+    return np.unique(np.concatenate(([s_from], cuts, [s_to]))).astype(np.int64)
+
+
+def linear_rate(alpha: float, min_alpha: float, total_tokens: int):
+    """lr(done): alpha falling linearly to min_alpha over ``total_tokens`` tokens, then flat."""
+    total = max(int(total_tokens), 1)
+
+    def lr(done):
+        return alpha - (alpha - min_alpha) * min(done / total, 1.0)
+    return lr
+
+
+class KernelRunner:
+    """What every kernel call of one run shares: tables, keep probabilities, buffers, random states.
+
+    counts: int64 (V,) vocabulary counts (global ones in distributed training);
+    cfg: a resolved :class:`TrainConfig`; max_sentence_length: the longest
+    sentence the calls will see; stream: an integer folded into the random
+    states (0 locally, the worker's index in distributed training).
+    Attributes: ``states`` uint64 (n_blocks, 16), the random state of every block.
+    """
+
+    def __init__(self, counts: np.ndarray, cfg: TrainConfig, max_sentence_length: int, stream: int = 0,
+                 loss_every: int = 1):
+        self.cfg = cfg
+        self.stream = int(stream)
+        self.n_threads = int(cfg.threads)
+        self.n_blocks = self.n_threads * BLOCKS_PER_THREAD
+        self.tables = build_tables(counts, cfg)
+        self.keep_prob = keep_probabilities(counts, cfg.sample)
+        model, loss = cfg.kernel_codes()
+        # cbow ignores batched: one compiled kernel serves --batch and --exact
+        self.codes = (model, loss, bool(cfg.batch) if cfg.model == "sg" else True)
+        self.settings = driver.Settings(int(cfg.window), int(cfg.negative), int(loss_every))
+        # scratch is indexed by the worker's thread id, which can be any of Numba's threads
+        self.scratch = driver.make_scratch(max(self.n_threads, numba.config.NUMBA_NUM_THREADS),
+                                           max(1, min(cfg.max_sentence_length, max_sentence_length)), cfg.window,
+                                           cfg.dim, max_candidates(self.tables, cfg))
+        self.stats = driver.make_stats(self.n_blocks)
+        self.states = driver.aligned_zeros((self.n_blocks, 16), np.uint64)
+        self.seed_epoch(0)
+        self.alpha_trace = None  # a list to record (token offset, alpha) of every block's first sentence
+
+    def seed_epoch(self, epoch: int, token: int = 0):
+        """Random states of every block from (seed, stream, epoch, token, block).
+
+        token: the offset the epoch (re)starts at; non-zero only when a resume
+        cannot restore the saved states (another thread count).
+        """
+        self.states[:] = seed_states(self.cfg.seed, self.n_blocks, self.stream, epoch, token)
+
+    def set_states(self, states: np.ndarray) -> bool:
+        """Restore saved states; False (nothing changed) when their shape does not fit this run."""
+        states = np.asarray(states)
+        if states.dtype != np.uint64 or states.shape != self.states.shape:
+            return False
+        self.states[:] = states
+        return True
+
+    def _args(self, tokens, starts, block_sent, syn0, syn1, bias, alpha0, alpha1):
+        model, loss, batched = self.codes
+        return (tokens, starts, block_sent, syn0, syn1, bias, self.tables, self.keep_prob, model, loss, batched,
+                self.settings, float(alpha0), float(alpha1), self.states, self.scratch, self.stats)
+
+    def prepare(self, tokens, starts, syn0, syn1, bias, notify=None) -> float:
+        """Compile (or load from Numba's disk cache) this run's kernel; returns the seconds it took.
+
+        ``notify(text)`` is told, before a compile starts, what is being compiled.
+        A call over empty blocks gives the kernel exactly the argument types of
+        the real calls, and trains nothing.
+        """
+        t = time.perf_counter()
+        empty = np.zeros(self.n_blocks + 1, dtype=np.int64)
+        args = self._args(tokens[:0], starts[:1], empty, syn0, syn1, bias, 0.0, 0.0)
+        ready = kernel_ready(driver.train_blocks, args, literal=(8, 9, 10))
+        timer = None
+        if notify is not None:
+            what = f"compiling the {self.cfg.model}/{self.cfg.loss} kernels{'' if self.cfg.batch or self.cfg.model != 'sg' else ' (exact)'}, first run only..."
+            if ready is False:
+                notify(what)
+            elif ready is None:  # unknown: say so only if it takes long
+                timer = threading.Timer(2.0, notify, (what,))
+                timer.daemon = True
+                timer.start()
+        try:
+            driver.train_blocks(*args)
+        finally:
+            if timer is not None:
+                timer.cancel()
+        return time.perf_counter() - t
+
+    def run(self, tokens, starts, s_lo: int, s_hi: int, alpha0: float, alpha1: float, syn0, syn1, bias) -> np.ndarray:
+        """Train sentences s_lo:s_hi in one kernel call; returns this call's sums (float64 (5,), ST_* columns).
+
+        alpha falls linearly from alpha0 at starts[s_lo] to alpha1 at starts[s_hi].
+        """
+        blocks = plan_blocks(starts, s_lo, s_hi, self.n_blocks)
+        before = self.stats[:, :driver.SUMMED].sum(axis=0)
+        previous = numba.set_parallel_chunksize(1)  # dynamic: one block at a time per thread
+        try:
+            driver.train_blocks(*self._args(tokens, starts, blocks, syn0, syn1, bias, alpha0, alpha1))
+        finally:
+            numba.set_parallel_chunksize(previous)
+        if self.alpha_trace is not None:
+            first = self.stats[:, driver.ST_FIRST_POS] >= 0
+            self.alpha_trace.extend(zip(self.stats[first, driver.ST_FIRST_POS].astype(np.int64).tolist(),
+                                        self.stats[first, driver.ST_FIRST_ALPHA].tolist()))
+        return self.stats[:, :driver.SUMMED].sum(axis=0) - before
 
 
 def train(cache: TokenCache, counts: np.ndarray, syn0, syn1, bias, cfg: TrainConfig,
           raw_words_per_epoch: int, progress: Progress | None = None, loss_every: int = 1,
           start: Position | None = None, states: np.ndarray | None = None, on_safe_point=None,
-          on_epoch=None) -> TrainResult:
+          on_epoch=None, runner: KernelRunner | None = None) -> TrainResult:
     """Run ``cfg.epochs`` epochs over ``cache``, updating the weights in place.
 
     cfg must be resolved (alpha and threads set). ``raw_words_per_epoch`` is the
     corpus size before pruning; it only scales the reported words/s.
     start / states: resume from a :class:`Position` with these random states
-    (uint64 (threads, 8); new ones are drawn when the thread count changed).
+    (uint64 (blocks, 16); when the thread count changed they cannot be restored,
+    and new ones are derived from the position).
     on_safe_point(position, states): called between kernel calls, where the
     weights are consistent; it may write a checkpoint or raise to stop.
-    on_epoch(event, epoch): called with "begin" before an epoch's first kernel
-    call and "end" after its last (epoch 0-based), at safe points too.
+    on_epoch(event, epoch): called with "begin" and "end" around every epoch
+    (0-based), also at safe points.
+    runner: a :class:`KernelRunner` to reuse (tests set its ``alpha_trace``).
+    The result's ``compile_seconds`` is the time spent compiling or loading the
+    kernel before training; ``seconds`` and words/s exclude it.
     """
-    n_threads = int(cfg.threads)
-    numba.set_num_threads(min(n_threads, numba.config.NUMBA_NUM_THREADS))
-    model_code, loss_code = cfg.kernel_codes()
-    tables = build_tables(counts, cfg)
-    keep_prob = keep_probabilities(counts, cfg.sample)
+    numba.set_num_threads(min(int(cfg.threads), numba.config.NUMBA_NUM_THREADS))
     start = start or Position()
-    n_blocks = n_threads * BLOCKS_PER_THREAD
-    if states is None or states.shape != (n_blocks, 8):
-        states = seed_states(cfg.seed + 1_000_003 * (start.epoch * 1_000_000 + start.stretch), n_blocks)
-    max_len = max(1, min(cfg.max_sentence_length, _longest_sentence(cache)))
-    # scratch is indexed by the worker's thread id, which can be any of Numba's threads
-    scratch = driver.make_scratch(max(n_threads, numba.config.NUMBA_NUM_THREADS), max_len, cfg.window, cfg.dim,
-                                  max_candidates(tables, cfg))
-    stats = np.zeros((n_blocks, 8), dtype=np.float64)
+    runner = runner or KernelRunner(counts, cfg, _longest_sentence(cache), loss_every=loss_every)
+    result = TrainResult(history=list(start.history))
+    result.compile_seconds = runner.prepare(cache.tokens, cache.starts, syn0, syn1, bias,
+                                            notify=progress.message if progress is not None else None)
 
     n_tok = cache.n_tokens
-    total = max(n_tok * cfg.epochs, 1)
     scale = raw_words_per_epoch / max(n_tok, 1)
-    alpha, min_alpha = float(cfg.alpha), float(cfg.min_alpha)
+    alpha = float(cfg.alpha)
+    lr = linear_rate(alpha, float(cfg.min_alpha), n_tok * cfg.epochs)
+    total = max(n_tok * cfg.epochs, 1)
+    call_tokens = CALL_TOKENS_PER_THREAD * runner.n_threads
+    s_start = int(np.searchsorted(cache.starts, start.token, side="left"))
+    if s_start > cache.n_sentences or int(cache.starts[min(s_start, cache.n_sentences)]) != start.token:
+        raise ValueError(f"token offset {start.token} is not a sentence start of this corpus")
+    if start.token or start.epoch:
+        if states is None or not runner.set_states(states):
+            runner.seed_epoch(start.epoch, start.token)
+    done_at_start = start.epoch * n_tok + start.token
 
-    def lr(done):
-        return alpha - (alpha - min_alpha) * min(done / total, 1.0)
-
-    result = TrainResult(history=list(start.history))
     t_start = time.perf_counter()
-    stretch = stretches(cache, n_threads)
-    done_at_start = start.epoch * n_tok + int(cache.starts[stretch[min(start.stretch, len(stretch) - 1)]])
     for epoch in range(start.epoch, cfg.epochs):
         resumed = epoch == start.epoch
-        first = start.stretch if resumed else 0
+        s_first = s_start if resumed else 0
+        if not resumed:
+            runner.seed_epoch(epoch)
         t_epoch = time.perf_counter() - (start.ep_seconds if resumed else 0.0)
         ep_stats = start.ep_stats.copy() if resumed else np.zeros(8)
-        last = stats.sum(axis=0)
-        if on_epoch is not None and first == 0:
+        if on_epoch is not None:
             on_epoch("begin", epoch)
-        for i in range(first, len(stretch) - 1):
-            s_lo, s_hi = int(stretch[i]), int(stretch[i + 1])
+        bounds = stretch_bounds(cache.starts, s_first, cache.n_sentences, call_tokens)
+        for i in range(len(bounds) - 1):
+            s_lo, s_hi = int(bounds[i]), int(bounds[i + 1])
             done0 = epoch * n_tok + int(cache.starts[s_lo])
             done1 = epoch * n_tok + int(cache.starts[s_hi])
-            blocks = plan_blocks(cache.starts, s_lo, s_hi, n_blocks)
-            previous = numba.set_parallel_chunksize(1)  # dynamic: one block at a time per thread
-            try:
-                driver.train_blocks(cache.tokens, cache.starts, blocks, syn0, syn1, bias, tables, keep_prob,
-                                    model_code, loss_code, cfg.window, cfg.negative, cfg.batch,
-                                    lr(done0), lr(done1), loss_every, states, scratch, stats)
-            finally:
-                numba.set_parallel_chunksize(previous)
+            delta = runner.run(cache.tokens, cache.starts, s_lo, s_hi, lr(done0), lr(done1), syn0, syn1, bias)
             release_pages(cache.tokens, int(cache.starts[s_lo]), int(cache.starts[s_hi]))
-            now = stats.sum(axis=0)
-            delta = now - last
-            last = now
-            ep_stats += delta
+            ep_stats[:driver.SUMMED] += delta
             interval_loss = delta[driver.ST_LOSS] / delta[driver.ST_LOSS_N] if delta[driver.ST_LOSS_N] else float("nan")
             if not math.isfinite(delta[driver.ST_LOSS]):
                 raise TrainingDiverged(f"training diverged (loss is {delta[driver.ST_LOSS]}) in epoch {epoch + 1}: "
@@ -269,10 +421,12 @@ def train(cache: TokenCache, counts: np.ndarray, syn0, syn1, bias, cfg: TrainCon
             result.trace.append({"seconds": elapsed, "epoch": epoch + 1, "progress": done1 / total,
                                  "loss": interval_loss, "words_per_sec": rate, "alpha": lr(done1)})
             if progress is not None:
-                progress.update(done1 / total, rate, lr(done1), interval_loss, epoch + 1, cfg.epochs)
-            if on_safe_point is not None and i + 2 < len(stretch):
-                on_safe_point(Position(epoch, i + 1, ep_stats.copy(), time.perf_counter() - t_epoch,
-                                       list(result.history)), states)
+                eta = (total - done1) * scale / rate if rate > 0 else float("nan")
+                progress.update(done1 / total, rate, lr(done1), interval_loss, epoch + 1, cfg.epochs,
+                                elapsed=elapsed, eta=eta)
+            if on_safe_point is not None and s_hi < cache.n_sentences:
+                on_safe_point(Position(epoch, int(cache.starts[s_hi]), ep_stats.copy(),
+                                       time.perf_counter() - t_epoch, list(result.history)), runner.states)
         if not (np.isfinite(syn0[:: max(1, len(syn0) // 1000)]).all() and np.isfinite(syn1[:: max(1, len(syn1) // 1000)]).all()):
             raise TrainingDiverged(f"training diverged (NaN or inf in the weights) in epoch {epoch + 1}: "
                                    f"lower alpha (now {alpha})")
@@ -288,10 +442,11 @@ def train(cache: TokenCache, counts: np.ndarray, syn0, syn1, bias, cfg: TrainCon
             words_per_sec=raw_words / max(sec, 1e-9),
             alpha_end=lr((epoch + 1) * n_tok),
         ).as_dict())
-        if on_safe_point is not None and epoch + 1 < cfg.epochs:
-            on_safe_point(Position(epoch + 1, 0, np.zeros(8), 0.0, list(result.history)), states)
         if on_epoch is not None:
             on_epoch("end", epoch)
+        if on_safe_point is not None and epoch + 1 < cfg.epochs:
+            runner.seed_epoch(epoch + 1)  # the states the next epoch starts with, so a resume matches
+            on_safe_point(Position(epoch + 1, 0, np.zeros(8), 0.0, list(result.history)), runner.states)
     result.seconds = time.perf_counter() - t_start
     result.words = int(round((cfg.epochs * n_tok - done_at_start) * scale))  # trained in this call
     if progress is not None:

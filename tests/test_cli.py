@@ -31,7 +31,7 @@ def test_train_writes_vectors_report_and_summary(small_corpus, tmp_path):
     report = json.loads(rep.read_text())
     assert report["corpus_words"] == 20000
     assert report["vocabulary_size"] == len(kv)
-    assert set(report["seconds"]) == {"read", "vocabulary", "training", "saving"}
+    assert set(report["seconds"]) == {"read", "vocabulary", "compile", "training", "saving"}
     assert len(report["loss_per_epoch"]) == 2 and report["training_words_per_sec"] > 0
 
 

@@ -5,7 +5,7 @@ the kernel, so whole sentences can be replayed and compared to 1e-5.
 """
 import numpy as np
 import pytest
-from numba import njit
+from numba import literally, njit
 
 import fastw2v
 from fastw2v.config import TrainConfig
@@ -78,7 +78,7 @@ def test_ns_step_equals_reference(n_in):
 def test_ns_step_skips_noise_equal_to_target():
     syn0, syn1, tables = setup()
     # noise table that always draws word 0
-    tables = (np.ones(1), np.zeros(1, np.int32)) + tables[2:]
+    tables = tables._replace(noise_prob=np.ones(1), noise_alias=np.zeros(1, np.int32))
     H = syn0[:1].copy()
     GH = np.zeros_like(H)
     cand = np.zeros(K + 1, np.int64)
@@ -91,7 +91,7 @@ def test_ns_step_skips_noise_equal_to_target():
 
 def ref_sentence(model, sent, syn0, syn1, tables, window, alpha, batched, state):
     """Replays sg_sentence / cbow_sentence with the same random draws."""
-    prob, alias = tables[0], tables[1]
+    prob, alias = tables.noise_prob, tables.noise_alias
     syn0 = syn0.astype(np.float64).copy()
     syn1 = syn1.astype(np.float64).copy()
     n = len(sent)
@@ -118,6 +118,15 @@ def ref_sentence(model, sent, syn0, syn1, tables, window, alpha, batched, state)
     return syn0, syn1
 
 
+@njit
+def _sentence(model, loss, batched, sent, syn0, syn1, tables, settings, alpha, state, scratch, out):
+    literally(model)
+    literally(loss)
+    literally(batched)
+    return driver.sentence(model, loss, batched, sent, len(sent), syn0, syn1, syn1[0], tables, settings, alpha,
+                           state, scratch, 0, np.int64(0), out)
+
+
 @pytest.mark.parametrize("model,batched", [("sg", True), ("sg", False), ("cbow", True)])
 def test_sentence_kernels_equal_reference(model, batched):
     syn0, syn1, tables = setup(1)
@@ -127,11 +136,10 @@ def test_sentence_kernels_equal_reference(model, batched):
     st_ref = seed_states(5, 1)[0]
     ref0, ref1 = ref_sentence(model, list(sent), syn0, syn1, tables, window, alpha, batched, st_ref)
     scratch = driver.make_scratch(1, len(sent), window, D, K + 1)
-    out = np.zeros(8)
-    fn = driver.sg_sentence if model == "sg" else driver.cbow_sentence
+    out = np.zeros(16)
     st = seed_states(5, 1)[0]
-    fn(sent, len(sent), syn0, syn1, syn1[0], tables, 0, window, K, batched, np.float32(alpha), st,
-       scratch[1][0], scratch[2][0], scratch[3][0], scratch[4][0], scratch[5][0], 1, 0, out)
+    _sentence(driver.SG if model == "sg" else driver.CBOW, driver.NS, batched, sent, syn0, syn1, tables,
+              driver.Settings(window, K, 1), np.float32(alpha), st, scratch, out)
     assert np.abs(syn0 - ref0).max() < 1e-5
     assert np.abs(syn1 - ref1).max() < 1e-5
     assert st[0] == st_ref[0]  # same number of draws

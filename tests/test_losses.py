@@ -8,7 +8,7 @@ import heapq
 
 import numpy as np
 import pytest
-from numba import njit
+from numba import literally, njit
 
 from fastw2v.config import TrainConfig
 from fastw2v.huffman import build_huffman
@@ -26,11 +26,11 @@ def softplus(x):
 
 def reference_loss(loss, H, U, b, target, cand, tables):
     """Summed loss over the rows of H, from the definitions in the README."""
-    logq = tables[2].astype(np.float64)
+    logq = tables.noise_logq.astype(np.float64)
     total = 0.0
     for h in H:
         if loss == "hs":
-            points, codes, lens = tables[3], tables[4], tables[5]
+            points, codes, lens = tables.hs_points, tables.hs_codes, tables.hs_lens
             for n, bit in zip(points[target, :lens[target]], codes[target, :lens[target]]):
                 total += softplus(-(1 - 2 * bit) * (h @ U[n]))
             continue
@@ -63,6 +63,7 @@ def numeric_grad(f, x, eps=1e-6):
 
 @njit
 def _step(code, H, n_in, GH, target, syn1, bias, tables, k, alpha, state, cand, G):
+    literally(code)  # the loss table is resolved at compile time
     return driver.loss_step(code, H, n_in, GH, target, syn1, bias, tables, k, alpha, state, cand, G, True)
 
 
@@ -104,7 +105,7 @@ def test_update_is_gradient_of_exact_loss(loss, n_in, target):
 def test_softmax_drops_accidental_hits():
     """With a noise table that always draws the target, only the true logit is left: zero loss, no update."""
     _, tables, syn1, bias, n_cand = setup("softmax")
-    tables = (np.ones(1), np.zeros(1, np.int32)) + tables[2:]
+    tables = tables._replace(noise_prob=np.ones(1), noise_alias=np.zeros(1, np.int32))
     H = np.ones((1, D), np.float32)
     GH = np.zeros_like(H)
     before = syn1.copy()

@@ -90,7 +90,7 @@ def test_sigkill_mid_epoch_then_resume_scores_as_uninterrupted(tmp_path):
     p.kill()  # SIGKILL: no clean-up, no last checkpoint
     p.communicate()
     info = json.loads(np.load(ckpt)["meta_json"].tobytes())["checkpoint"]
-    assert (info["position"]["epoch"], info["position"]["stretch"]) != (0, 0)
+    assert (info["position"]["epoch"], info["position"]["token"]) != (0, 0)
     assert not (tmp_path / "m.fw2v").exists()
     r = run("train", "--resume", ckpt, cwd=tmp_path)
     assert r.returncode == 0, r.stderr

@@ -1,45 +1,71 @@
 """Skip-gram and CBOW over one sentence, and the prange kernel over token blocks.
 
-The Python trainer splits each stretch of the token stream into one
-contiguous block of sentences per thread and calls :func:`train_blocks`; the
-learning rate falls linearly from ``alpha0`` to ``alpha1`` across each block,
-so the schedule stays in Python between calls.
+One compiled kernel per (model, loss, batched): ``train_blocks`` asks Numba for
+those three as compile-time literals, and two small tables (:func:`sentence`
+for the model, :func:`loss_step` for the loss) pick the code at typing time,
+so a run compiles only the path it uses, and each path is cached on disk
+under its own signature.
+
+The Python trainer splits each stretch of the token stream into several blocks
+per thread and calls :func:`train_blocks` once per stretch; the learning rate
+falls linearly from ``alpha0`` to ``alpha1`` across the whole stretch, so the
+schedule stays in Python between calls.
 """
+from collections import namedtuple
+
 import numba
 import numpy as np
-from numba import njit, prange
+from numba import literally, njit, prange, types
+from numba.core.errors import TypingError
+from numba.extending import overload
 
+from ..config import LOSSES, MODELS
 from . import hs, ns, sampled
+from .common import FASTMATH
 from .rng import randbelow, uniform
 
-SG = 0
-CBOW = 1
-# loss codes, as in fastw2v.config.LOSSES
-NS = 0
-HS = 1
-NCE = 2
-SOFTMAX = 3
+SG, CBOW = MODELS["sg"], MODELS["cbow"]
+NS, HS, NCE, SOFTMAX = LOSSES["ns"], LOSSES["hs"], LOSSES["nce"], LOSSES["softmax"]
 
-# stats columns, per thread (one 64-byte row each)
+#: the loss table: one step function per loss code, all with ``ns.step``'s signature
+LOSS_STEPS = {NS: ns.step, HS: hs.step, NCE: sampled.nce_step, SOFTMAX: sampled.softmax_step}
+
+# stats columns, one 128-byte row per block
 ST_LOSS = 0  # summed loss of the examples whose loss was computed
 ST_LOSS_N = 1  # number of those examples
 ST_WORDS = 2  # in-vocabulary tokens read (before subsampling)
 ST_EFFECTIVE = 3  # tokens kept after subsampling
 ST_EXAMPLES = 4  # (input, target) examples trained
+SUMMED = 5  # the columns above are sums over calls; the ones below are this call's values
+ST_FIRST_POS = 5  # token offset of the block's first sentence (-1: the block was empty)
+ST_FIRST_ALPHA = 6  # learning rate applied to that sentence
+STATS_WIDTH = 16
+
+#: per-thread scratch, indexed by Numba's thread id: sent int32 (T, L), ctx int32 (T, 2w),
+#: H and GH float32 (T, 2w, d), cand int64 (T, C), G float32 (T, 2w, C)
+Scratch = namedtuple("Scratch", "sent ctx H GH cand G")
+#: integer settings the sentence loops read
+Settings = namedtuple("Settings", "window negative loss_every")
 
 
-@njit(inline="always")
+def _literal(code, what):
+    if not isinstance(code, types.Literal):
+        raise TypingError(f"the {what} code must be a compile-time literal (call through train_blocks)")
+    return code.literal_value
+
+
 def loss_step(loss, H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss):
-    """The loss table: one branch per loss, all with the shared signature."""
-    if loss == NS:
-        return ns.step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss)
-    if loss == HS:
-        return hs.step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss)
-    if loss == NCE:
-        return sampled.nce_step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G,
-                                want_loss)
-    return sampled.softmax_step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G,
-                                want_loss)
+    """The loss table, resolved while Numba types the caller (``loss`` a literal code)."""
+    raise NotImplementedError("loss_step is called from Numba code only")
+
+
+@overload(loss_step, inline="always", prefer_literal=True)
+def _loss_step(loss, H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss):
+    step = LOSS_STEPS[_literal(loss, "loss")]
+
+    def impl(loss, H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss):
+        return step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss)
+    return impl
 
 
 @njit(inline="always")
@@ -48,46 +74,46 @@ def _add_row(dst, src, d):
         dst[j] += src[j]
 
 
-@njit(fastmath=True, error_model="numpy", cache=True)
-def sg_sentence(sent, n, syn0, syn1, bias, tables, loss, window, negative, batched, alpha, state,
-                ctx, H, GH, cand, G, loss_every, counter, out):
-    """Skip-gram over one subsampled sentence ``sent[:n]``.
+@njit(inline="always")
+def _gather_context(sent, n, i, window, state, syn0, ctx, H, d):
+    """Reduced window around i (word2vec C's): context ids into ctx, their rows into H; returns n_in."""
+    half = window - randbelow(state, window)
+    n_in = 0
+    for j in range(max(0, i - half), min(n, i + half + 1)):
+        if j != i:
+            w = sent[j]
+            ctx[n_in] = w
+            for q in range(d):
+                H[n_in, q] = syn0[w, q]
+            n_in += 1
+    return n_in
+
+
+@njit(inline="always")
+def _scatter(syn0, ctx, GH, n_in, d):
+    """Add each input row's gradient GH[r] to its word's row of the input matrix."""
+    for r in range(n_in):
+        _add_row(syn0[ctx[r]], GH[r], d)
+
+
+def _sg_batched(model, loss, batched, sent, n, syn0, syn1, bias, tables, settings, alpha, state, scratch, t,
+                counter, out):
+    """Skip-gram over one subsampled sentence ``sent[:n]``, batched (HogBatch).
 
     Each context word's input row predicts the centre word (word2vec C's
-    orientation). ``batched``: one call of the loss per centre word with all
-    its context rows and one shared set of noise draws (HogBatch); else one
-    call per (context, centre) pair with fresh draws, exactly as word2vec C.
+    orientation); one call of the loss per centre word takes all its context
+    rows and one shared set of noise draws.
     """
     d = syn0.shape[1]
+    ctx, H, GH, cand, G = scratch.ctx[t], scratch.H[t], scratch.GH[t], scratch.cand[t], scratch.G[t]
     for i in range(n):
-        half = window - randbelow(state, window)
-        lo = max(0, i - half)
-        hi = min(n, i + half + 1)
-        n_in = 0
-        for j in range(lo, hi):
-            if j != i:
-                w = sent[j]
-                ctx[n_in] = w
-                src = syn0[w]
-                dst = H[n_in]
-                for q in range(d):
-                    dst[q] = src[q]
-                n_in += 1
+        n_in = _gather_context(sent, n, i, settings.window, state, syn0, ctx, H, d)
         if n_in == 0:
             continue
         counter += 1
-        want = counter % loss_every == 0
-        target = sent[i]
-        if batched:
-            lv = loss_step(loss, H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want)
-            for r in range(n_in):
-                _add_row(syn0[ctx[r]], GH[r], d)
-        else:
-            lv = 0.0
-            for r in range(n_in):
-                lv += loss_step(loss, H[r:r + 1], 1, GH[r:r + 1], target, syn1, bias, tables, negative, alpha,
-                                state, cand, G, want)
-                _add_row(syn0[ctx[r]], GH[r], d)
+        want = counter % settings.loss_every == 0
+        lv = loss_step(loss, H, n_in, GH, sent[i], syn1, bias, tables, settings.negative, alpha, state, cand, G, want)
+        _scatter(syn0, ctx, GH, n_in, d)
         if want:
             out[ST_LOSS] += lv
             out[ST_LOSS_N] += n_in
@@ -95,24 +121,46 @@ def sg_sentence(sent, n, syn0, syn1, bias, tables, loss, window, negative, batch
     return counter
 
 
-@njit(fastmath=True, error_model="numpy", cache=True)
-def cbow_sentence(sent, n, syn0, syn1, bias, tables, loss, window, negative, batched, alpha, state,
-                  ctx, H, GH, cand, G, loss_every, counter, out):
+def _sg_exact(model, loss, batched, sent, n, syn0, syn1, bias, tables, settings, alpha, state, scratch, t,
+              counter, out):
+    """Skip-gram over one subsampled sentence, one loss call per (context, centre) pair with
+    fresh noise draws, exactly as word2vec C (``--exact``)."""
+    d = syn0.shape[1]
+    ctx, H, GH, cand, G = scratch.ctx[t], scratch.H[t], scratch.GH[t], scratch.cand[t], scratch.G[t]
+    for i in range(n):
+        n_in = _gather_context(sent, n, i, settings.window, state, syn0, ctx, H, d)
+        if n_in == 0:
+            continue
+        counter += 1
+        want = counter % settings.loss_every == 0
+        lv = 0.0
+        for r in range(n_in):
+            lv += loss_step(loss, H[r:r + 1], 1, GH[r:r + 1], sent[i], syn1, bias, tables, settings.negative,
+                            alpha, state, cand, G, want)
+        _scatter(syn0, ctx, GH, n_in, d)
+        if want:
+            out[ST_LOSS] += lv
+            out[ST_LOSS_N] += n_in
+        out[ST_EXAMPLES] += n_in
+    return counter
+
+
+def _cbow(model, loss, batched, sent, n, syn0, syn1, bias, tables, settings, alpha, state, scratch, t, counter,
+          out):
     """CBOW over one subsampled sentence: the mean of the context rows predicts the centre.
 
     As in word2vec C and gensim (cbow_mean=1), the input gradient is added
     unscaled to every context row.
     """
     d = syn0.shape[1]
+    ctx, H, GH, cand, G = scratch.ctx[t], scratch.H[t], scratch.GH[t], scratch.cand[t], scratch.G[t]
     h = H[0]
     for i in range(n):
-        half = window - randbelow(state, window)
-        lo = max(0, i - half)
-        hi = min(n, i + half + 1)
+        half = settings.window - randbelow(state, settings.window)
         for q in range(d):
             h[q] = 0.0
         n_ctx = 0
-        for j in range(lo, hi):
+        for j in range(max(0, i - half), min(n, i + half + 1)):
             if j != i:
                 w = sent[j]
                 ctx[n_ctx] = w
@@ -124,11 +172,11 @@ def cbow_sentence(sent, n, syn0, syn1, bias, tables, loss, window, negative, bat
         for q in range(d):
             h[q] *= inv
         counter += 1
-        want = counter % loss_every == 0
-        lv = loss_step(loss, H, 1, GH, sent[i], syn1, bias, tables, negative, alpha, state, cand, G, want)
+        want = counter % settings.loss_every == 0
+        lv = loss_step(loss, H, 1, GH, sent[i], syn1, bias, tables, settings.negative, alpha, state, cand, G, want)
         g = GH[0]
         for r in range(n_ctx):
-            _add_row(syn0[ctx[r]], g, d)
+            _add_row(syn0[ctx[r]], g, d)  # the mean's gradient, unscaled, to every context row
         if want:
             out[ST_LOSS] += lv
             out[ST_LOSS_N] += 1
@@ -136,10 +184,29 @@ def cbow_sentence(sent, n, syn0, syn1, bias, tables, loss, window, negative, bat
     return counter
 
 
-@njit(parallel=True, fastmath=True, error_model="numpy", cache=True)
-def train_blocks(tokens, starts, block_sent, syn0, syn1, bias, tables, keep_prob,
-                 model, loss, window, negative, batched, alpha0, alpha1, loss_every,
-                 states, scratch, stats):
+#: the model table: (model, batched) -> sentence loop (CBOW has one input per example either way)
+SENTENCE_LOOPS = {(SG, True): _sg_batched, (SG, False): _sg_exact, (CBOW, True): _cbow, (CBOW, False): _cbow}
+
+
+def sentence(model, loss, batched, sent, n, syn0, syn1, bias, tables, settings, alpha, state, scratch, t, counter,
+             out):
+    """Train one subsampled sentence with the (model, loss, batched) picked at typing time.
+
+    Returns the updated example counter (it decides which examples' loss is measured).
+    """
+    raise NotImplementedError("sentence is called from Numba code only")
+
+
+@overload(sentence, prefer_literal=True, jit_options={"fastmath": FASTMATH, "error_model": "numpy"})
+def _sentence(model, loss, batched, sent, n, syn0, syn1, bias, tables, settings, alpha, state, scratch, t,
+              counter, out):
+    _literal(loss, "loss")
+    return SENTENCE_LOOPS[_literal(model, "model"), _literal(batched, "batched")]
+
+
+@njit(parallel=True, fastmath=FASTMATH, error_model="numpy", cache=True)
+def train_blocks(tokens, starts, block_sent, syn0, syn1, bias, tables, keep_prob, model, loss, batched, settings,
+                 alpha0, alpha1, states, scratch, stats):
     """Train over sentences ``block_sent[0]:block_sent[-1]``, split into blocks.
 
     tokens: int32 (n_tokens,); starts: int64 (n_sentences + 1,) sentence offsets.
@@ -148,27 +215,34 @@ def train_blocks(tokens, starts, block_sent, syn0, syn1, bias, tables, keep_prob
     thread that finishes early takes the next block instead of waiting.
     syn0, syn1: float32 (V, d), updated in place without locks (Hogwild).
     bias: float32 (V,). keep_prob: float32 (V,) subsampling keep probabilities.
-    states: uint64 (n_blocks, 8) random states and stats: float64 (n_blocks, 8)
-    sums, one row per block (so one thread walking the blocks in order gives the
-    same numbers every run). scratch: per-thread buffers (sent, ctx, H, GH, cand,
-    G) indexed by the worker's thread id; nothing is allocated inside the loop.
+    model, loss: codes (config.MODELS / LOSSES); batched: bool. All three are
+    compile-time literals: each combination is its own compiled kernel.
+    settings: :data:`Settings`. alpha falls linearly from alpha0 at the first
+    sentence of the call to alpha1 at its end, whichever block a sentence is in.
+    states: uint64 (n_blocks, 16) random states and stats: float64 (n_blocks, 16)
+    (columns ST_*), one padded row per block (so one thread walking the blocks
+    in order gives the same numbers every run). scratch: :data:`Scratch`,
+    indexed by the worker's thread id; nothing is allocated inside the loop.
     """
+    literally(model)
+    literally(loss)
+    literally(batched)
     n_blocks = block_sent.shape[0] - 1
-    sent_buf, ctx_buf, h_buf, gh_buf, cand_buf, g_buf = scratch
+    c_lo = starts[block_sent[0]]
+    c_span = max(starts[block_sent[n_blocks]] - c_lo, 1)
     for b in prange(n_blocks):
         t = numba.get_thread_id()
         state = states[b]
         out = stats[b]
-        sent = sent_buf[t]
-        s_lo = block_sent[b]
-        s_hi = block_sent[b + 1]
-        w_lo = starts[s_lo]
-        span = max(starts[s_hi] - w_lo, 1)
+        sent = scratch.sent[t]
+        out[ST_FIRST_POS] = -1.0
         counter = np.int64(0)
-        for s in range(s_lo, s_hi):
-            a = alpha0 + (alpha1 - alpha0) * (np.float64(starts[s] - w_lo) / span)
-            alpha = np.float32(a)
-            n = 0
+        for s in range(block_sent[b], block_sent[b + 1]):
+            alpha = np.float32(alpha0 + (alpha1 - alpha0) * (np.float64(starts[s] - c_lo) / c_span))
+            if s == block_sent[b]:
+                out[ST_FIRST_POS] = starts[s]
+                out[ST_FIRST_ALPHA] = alpha
+            n = np.int64(0)
             for p in range(starts[s], starts[s + 1]):
                 w = tokens[p]
                 kp = keep_prob[w]
@@ -178,24 +252,27 @@ def train_blocks(tokens, starts, block_sent, syn0, syn1, bias, tables, keep_prob
                 n += 1
             out[ST_WORDS] += starts[s + 1] - starts[s]
             out[ST_EFFECTIVE] += n
-            if model == SG:
-                counter = sg_sentence(sent, n, syn0, syn1, bias, tables, loss, window, negative, batched, alpha,
-                                      state, ctx_buf[t], h_buf[t], gh_buf[t], cand_buf[t], g_buf[t], loss_every,
-                                      counter, out)
-            else:
-                counter = cbow_sentence(sent, n, syn0, syn1, bias, tables, loss, window, negative, batched, alpha,
-                                        state, ctx_buf[t], h_buf[t], gh_buf[t], cand_buf[t], g_buf[t], loss_every,
-                                        counter, out)
+            counter = sentence(model, loss, batched, sent, n, syn0, syn1, bias, tables, settings, alpha, state,
+                               scratch, t, counter, out)
 
 
 PAD_BYTES = 128  # two cache lines: no false sharing, even with adjacent-line prefetch
+
+
+def aligned_zeros(shape, dtype, align: int = PAD_BYTES) -> np.ndarray:
+    """Zeros whose first byte sits on an ``align``-byte boundary (rows padded by the caller)."""
+    dtype = np.dtype(dtype)
+    n = int(np.prod(shape))
+    raw = np.zeros(n * dtype.itemsize + align, dtype=np.uint8)
+    off = (-raw.ctypes.data) % align
+    return raw[off:off + n * dtype.itemsize].view(dtype).reshape(shape)
 
 
 def _pad(n_items: int, itemsize: int) -> int:
     return n_items + -(-PAD_BYTES // itemsize)
 
 
-def make_scratch(n_threads: int, max_sentence_length: int, window: int, dim: int, max_cand: int):
+def make_scratch(n_threads: int, max_sentence_length: int, window: int, dim: int, max_cand: int) -> Scratch:
     """Per-thread buffers for :func:`train_blocks` (allocated once per training run).
 
     Each thread's block is followed by at least 128 unused bytes: the context
@@ -205,11 +282,16 @@ def make_scratch(n_threads: int, max_sentence_length: int, window: int, dim: int
     """
     n_in = 2 * window
     pad_rows = lambda row_bytes: -(-PAD_BYTES // row_bytes)  # noqa: E731
-    return (
-        np.zeros((n_threads, _pad(max_sentence_length, 4)), dtype=np.int32),
-        np.zeros((n_threads, _pad(n_in, 4)), dtype=np.int32),
-        np.zeros((n_threads, n_in + pad_rows(4 * dim), dim), dtype=np.float32),
-        np.zeros((n_threads, n_in + pad_rows(4 * dim), dim), dtype=np.float32),
-        np.zeros((n_threads, _pad(max_cand, 8)), dtype=np.int64),
-        np.zeros((n_threads, n_in + pad_rows(4 * max_cand), max_cand), dtype=np.float32),
+    return Scratch(
+        aligned_zeros((n_threads, _pad(max_sentence_length, 4)), np.int32),
+        aligned_zeros((n_threads, _pad(n_in, 4)), np.int32),
+        aligned_zeros((n_threads, n_in + pad_rows(4 * dim), dim), np.float32),
+        aligned_zeros((n_threads, n_in + pad_rows(4 * dim), dim), np.float32),
+        aligned_zeros((n_threads, _pad(max_cand, 8)), np.int64),
+        aligned_zeros((n_threads, n_in + pad_rows(4 * max_cand), max_cand), np.float32),
     )
+
+
+def make_stats(n_blocks: int) -> np.ndarray:
+    """float64 (n_blocks, STATS_WIDTH), 128-byte aligned rows."""
+    return aligned_zeros((n_blocks, STATS_WIDTH), np.float64)

@@ -6,8 +6,8 @@ and sigmoid(-h.u_n) for b = 1 (word2vec C's convention, label = 1 - b).
 syn1's first V - 1 rows are the inner nodes; no noise, no biases.
 Loss per input: sum over the path of softplus(-(1 - 2b) h.u_n).
 
-Same signature as ``ns.step``; ``negative`` is unused. tables[3:6] are
-(points (V, max_depth) int32, codes (V, max_depth) int8, lens (V,) int32).
+Same signature as ``ns.step``; ``negative`` is unused. Reads the tables'
+hs_points (V, max_depth) int32, hs_codes (V, max_depth) int8, hs_lens (V,) int32.
 """
 from numba import njit
 
@@ -16,7 +16,7 @@ from .common import apply_batch, dot_rows, sigmoid_and_softplus
 
 @njit(inline="always")
 def step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss):
-    points, codes, lens = tables[3], tables[4], tables[5]
+    points, codes, lens = tables.hs_points, tables.hs_codes, tables.hs_lens
     d = H.shape[1]
     n_c = lens[target]
     for c in range(n_c):

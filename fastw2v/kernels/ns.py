@@ -9,8 +9,7 @@ H (n_in, d) float32 holds input vectors (context rows in skip-gram, the
 context mean in CBOW), all predicting ``target``. The step updates the output
 rows (and biases, where the loss has them) in place and writes the gradient for
 each input row, already scaled by alpha, into GH (n_in, d). The caller adds GH
-to the input matrix. ``tables`` = (noise_prob, noise_alias, noise_logq,
-hs_points, hs_codes, hs_lens).
+to the input matrix. ``tables`` is a :class:`~fastw2v.kernels.common.Tables`.
 
 Negative sampling: one true word (label 1) and k draws from the noise
 distribution (label 0), each scored by a sigmoid, no biases. The k draws are
@@ -19,13 +18,12 @@ word2vec C. Loss per input: softplus(-h.u_t) + sum_neg softplus(h.u_n).
 """
 from numba import njit
 
-from .common import apply_batch
-from .sampled import _draw, sigmoid_scores
+from .common import apply_batch, draw_candidates, sigmoid_scores
 
 
 @njit(inline="always")
 def step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss):
-    n_c = _draw(target, tables, negative, state, cand)
-    loss = sigmoid_scores(H, n_in, target, syn1, bias, tables[2], cand, n_c, G, alpha, False, want_loss)
+    n_c = draw_candidates(target, tables, negative, state, cand)
+    loss = sigmoid_scores(H, n_in, target, syn1, bias, tables.noise_logq, cand, n_c, G, alpha, False, want_loss)
     apply_batch(H, n_in, GH, syn1, cand, n_c, G, H.shape[1])
     return loss

@@ -1,7 +1,10 @@
-"""Per-thread random streams (xorshift64*), one state row per thread.
+"""Random streams (xorshift64*), one state row per block of work.
 
-States live in a (n_threads, 8) uint64 array: each thread owns one 64-byte
-row, so threads never write the same cache line.
+States live in a (n_blocks, STATE_WORDS) uint64 array; only column 0 is
+used, the rest pads each row to two cache lines so that blocks running on
+different threads never write the same line (the prefetcher pulls lines in
+pairs). Each block's start state is derived from (seed, stream, epoch, block)
+by a hash, so neighbouring seeds, workers or epochs share no stream.
 """
 import numpy as np
 from numba import njit
@@ -32,16 +35,33 @@ def randbelow(state, n):
     return np.int64(((next_u64(state) >> np.uint64(32)) * np.uint64(n)) >> np.uint64(32))
 
 
-def seed_states(seed: int, n_threads: int) -> np.ndarray:
-    """(n_threads, 8) uint64 states from ``seed`` via splitmix64; never zero."""
-    states = np.zeros((n_threads, 8), dtype=np.uint64)
-    mask = (1 << 64) - 1
-    x = (seed * 0x9E3779B97F4A7C15 + 0x632BE59BD9B4E019) & mask
-    for t in range(n_threads):
-        x = (x + 0x9E3779B97F4A7C15) & mask
-        z = x
-        z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
-        z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
-        z ^= z >> 31
-        states[t, 0] = z or 0x9E3779B97F4A7C15
+STATE_WORDS = 16  # 128 bytes per row
+_MASK = (1 << 64) - 1
+
+
+def _mix64(z: int) -> int:
+    """splitmix64's finaliser: a bijection of 64-bit integers with full avalanche."""
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+    return z ^ (z >> 31)
+
+
+def stream_seed(*key: int) -> int:
+    """A non-zero 64-bit state from a tuple of integers (seed, stream, epoch, block, ...).
+
+    Each element is folded in through the mixer, so tuples that differ in any
+    element give unrelated states (unlike seed + block, where seed s + 1's block
+    b is seed s's block b + 1).
+    """
+    h = 0x9E3779B97F4A7C15
+    for k in key:
+        h = _mix64(((h ^ (int(k) & _MASK)) + 0x9E3779B97F4A7C15) & _MASK)
+    return h or 0x9E3779B97F4A7C15
+
+
+def seed_states(seed: int, n_blocks: int, *key: int) -> np.ndarray:
+    """(n_blocks, STATE_WORDS) uint64 states: block b starts at stream_seed(seed, *key, b)."""
+    states = np.zeros((n_blocks, STATE_WORDS), dtype=np.uint64)
+    for b in range(n_blocks):
+        states[b, 0] = stream_seed(seed, *key, b)
     return states

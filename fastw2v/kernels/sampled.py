@@ -20,21 +20,7 @@ import math
 
 from numba import njit
 
-from ..sampler import alias_draw
-from .common import apply_batch, dot_rows, sigmoid_and_softplus
-
-
-@njit(inline="always")
-def _draw(target, tables, negative, state, cand):
-    cand[0] = target
-    for s in range(negative):
-        cand[1 + s] = alias_draw(tables[0], tables[1], state)
-    return 1 + negative
-
-
-@njit(inline="always")
-def _logit(H, r, syn1, bias, logq, w, d):
-    return dot_rows(H, r, syn1, w, d) + bias[w] - logq[w]
+from .common import apply_batch, corrected_logit, draw_candidates, sigmoid_scores
 
 
 @njit(inline="always")
@@ -48,9 +34,9 @@ def _update_bias(bias, cand, n_c, G, n_in):
 
 @njit(inline="always")
 def softmax_step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss):
-    logq = tables[2]
+    logq = tables.noise_logq
     d = H.shape[1]
-    n_c = _draw(target, tables, negative, state, cand)
+    n_c = draw_candidates(target, tables, negative, state, cand)
     loss = 0.0
     for r in range(n_in):
         zmax = -1e30
@@ -58,7 +44,7 @@ def softmax_step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state
             w = cand[c]
             if c > 0 and w == target:
                 continue
-            z = _logit(H, r, syn1, bias, logq, w, d)
+            z = corrected_logit(H, r, syn1, bias, logq, w, d)
             G[r, c] = z
             if z > zmax:
                 zmax = z
@@ -83,40 +69,9 @@ def softmax_step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state
 
 
 @njit(inline="always")
-def sigmoid_scores(H, n_in, target, syn1, bias, logq, cand, n_c, G, alpha, corrected, want_loss):
-    """Logistic scoring of [target, candidates] for every input row; fills G, returns the loss.
-
-    corrected: NCE's logits h.u + b - log(kQ); else negative sampling's h.u.
-    Label 1 for the target (column 0), 0 for the rest; accidental hits get no gradient.
-    """
-    d = H.shape[1]
-    loss = 0.0
-    for r in range(n_in):
-        for c in range(n_c):
-            w = cand[c]
-            if c > 0 and w == target:
-                G[r, c] = 0.0
-                continue
-            if corrected:
-                z = _logit(H, r, syn1, bias, logq, w, d)
-            else:
-                z = dot_rows(H, r, syn1, w, d)
-            f, l_pos, l_neg = sigmoid_and_softplus(z)
-            if c == 0:
-                G[r, c] = (1.0 - f) * alpha
-                if want_loss:
-                    loss += l_pos
-            else:
-                G[r, c] = -f * alpha
-                if want_loss:
-                    loss += l_neg
-    return loss
-
-
-@njit(inline="always")
 def nce_step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss):
-    n_c = _draw(target, tables, negative, state, cand)
-    loss = sigmoid_scores(H, n_in, target, syn1, bias, tables[2], cand, n_c, G, alpha, True, want_loss)
+    n_c = draw_candidates(target, tables, negative, state, cand)
+    loss = sigmoid_scores(H, n_in, target, syn1, bias, tables.noise_logq, cand, n_c, G, alpha, True, want_loss)
     apply_batch(H, n_in, GH, syn1, cand, n_c, G, H.shape[1])
     _update_bias(bias, cand, n_c, G, n_in)
     return loss

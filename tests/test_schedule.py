@@ -1,0 +1,200 @@
+"""The schedule the trainer applies: learning rate, resume positions, random streams, NaN guard,
+and the one-kernel-per-(model, loss) compile (issues: never lose work; first run in seconds)."""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from numba import njit
+
+import fastw2v
+from fastw2v import trainer
+from fastw2v.config import TrainConfig
+from fastw2v.corpus import TokenCache
+from fastw2v.errors import TrainingDiverged
+from fastw2v.kernels import driver
+from fastw2v.kernels.common import sigmoid_and_softplus
+from fastw2v.kernels.rng import next_u64, seed_states
+from fastw2v.trainer import KernelRunner, Position, init_bias, init_weights, linear_rate
+
+
+def zipf_stream(n_tokens=60_000, vocab=500, line=37, seed=0):
+    """A token cache in memory: Zipf ids (frequency ranks), ragged sentences."""
+    rng = np.random.default_rng(seed)
+    p = 1.0 / np.arange(1, vocab + 1)
+    p /= p.sum()
+    tokens = rng.choice(vocab, size=n_tokens, p=p).astype(np.int32)
+    counts = np.maximum(np.bincount(tokens, minlength=vocab), 1).astype(np.int64)
+    order = np.argsort(-counts, kind="stable")
+    rank = np.empty(vocab, np.int32)
+    rank[order] = np.arange(vocab, dtype=np.int32)
+    lengths = rng.integers(1, 2 * line, size=n_tokens // line + 10)
+    starts = np.concatenate(([0], np.cumsum(lengths)))
+    starts = np.unique(np.minimum(starts, n_tokens)).astype(np.int64)
+    return TokenCache(tokens=rank[tokens], starts=starts), counts[order]
+
+
+@pytest.fixture
+def small_calls(monkeypatch):
+    """Kernel calls of ~1000 tokens per thread, so a small stream makes many calls and blocks."""
+    monkeypatch.setattr(trainer, "CALL_TOKENS_PER_THREAD", 1000)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_learning_rate_follows_the_linear_formula_in_every_block(small_calls, threads):
+    cache, counts = zipf_stream()
+    cfg = TrainConfig(dim=8, epochs=1, threads=threads, alpha=0.05, min_alpha=0.001, sample=0).resolved()
+    syn0, syn1, _ = init_weights(len(counts), cfg.dim, 1)
+    runner = KernelRunner(counts, cfg, 200)
+    runner.alpha_trace = []
+    trainer.train(cache, counts, syn0, syn1, init_bias(counts, "ns"), cfg, cache.n_tokens, runner=runner)
+    trace = np.array(runner.alpha_trace)
+    assert len(trace) > 100  # many calls, several blocks each
+    lr = linear_rate(0.05, 0.001, cache.n_tokens)
+    expected = np.array([lr(p) for p in trace[:, 0]])
+    # float32 rates: equal to the formula at each block's first token, wherever the block sits in its call
+    assert np.abs(trace[:, 1] - expected).max() < 1e-7
+
+
+def _interrupted_then_resumed(cache, counts, threads_a, threads_b, stop_after, epochs=2):
+    cfg_a = TrainConfig(dim=8, epochs=epochs, threads=threads_a, sample=1e-3).resolved()
+    syn0, syn1, _ = init_weights(len(counts), cfg_a.dim, 1)
+    bias = init_bias(counts, "ns")
+    seen = []
+
+    class Stop(Exception):
+        pass
+
+    def on_safe_point(position, states):
+        seen.append((position, states.copy()))
+        if len(seen) == stop_after:
+            raise Stop
+
+    with pytest.raises(Stop):
+        trainer.train(cache, counts, syn0, syn1, bias, cfg_a, cache.n_tokens, on_safe_point=on_safe_point)
+    position, states = seen[-1]
+    cfg_b = TrainConfig(dim=8, epochs=epochs, threads=threads_b, sample=1e-3).resolved()
+    result = trainer.train(cache, counts, syn0, syn1, bias, cfg_b, cache.n_tokens, start=position, states=states)
+    return position, result
+
+
+@pytest.mark.parametrize("threads_a,threads_b", [(1, 2), (2, 1), (2, 3), (3, 3)])
+def test_resume_with_another_thread_count_trains_every_token_exactly_once(small_calls, threads_a, threads_b):
+    cache, counts = zipf_stream()
+    position, result = _interrupted_then_resumed(cache, counts, threads_a, threads_b, stop_after=25)
+    assert 0 < position.token < cache.n_tokens  # stopped mid-epoch
+    # words are counted by the kernels as they read them: before + after the stop = corpus x epochs
+    assert [h["words"] for h in result.history] == [cache.n_tokens, cache.n_tokens]
+    assert result.words == 2 * cache.n_tokens - (position.epoch * cache.n_tokens + position.token)
+
+
+def test_resume_with_the_same_threads_is_bit_identical(small_calls):
+    cache, counts = zipf_stream()
+    cfg = TrainConfig(dim=8, epochs=2, threads=1, sample=1e-3).resolved()
+    whole = init_weights(len(counts), cfg.dim, 1)
+    trainer.train(cache, counts, whole[0], whole[1], init_bias(counts, "ns"), cfg, cache.n_tokens)
+    for stop in (7, 60):  # mid-epoch, and in the second epoch
+        cache2, _ = zipf_stream()
+        syn0, syn1, _ = init_weights(len(counts), cfg.dim, 1)
+        seen = []
+
+        class Stop(Exception):
+            pass
+
+        def on_safe_point(position, states):
+            seen.append((position, states.copy()))
+            if len(seen) == stop:
+                raise Stop
+
+        bias = init_bias(counts, "ns")
+        with pytest.raises(Stop):
+            trainer.train(cache2, counts, syn0, syn1, bias, cfg, cache2.n_tokens, on_safe_point=on_safe_point)
+        trainer.train(cache2, counts, syn0, syn1, bias, cfg, cache2.n_tokens, start=seen[-1][0], states=seen[-1][1])
+        assert np.array_equal(syn0, whole[0]) and np.array_equal(syn1, whole[1]), stop
+
+
+def test_neighbouring_seeds_epochs_and_workers_share_no_stream():
+    """With seed + block offsets, seed s+1's streams were seed s's shifted by one block."""
+    outputs = set()
+    n = 0
+    draws = 64
+
+    @njit
+    def first_draws(state, k):
+        out = np.empty(k, np.uint64)
+        for i in range(k):
+            out[i] = next_u64(state)
+        return out
+
+    for seed in range(1, 9):
+        for stream in range(2):
+            for epoch in range(3):
+                states = seed_states(seed, 16, stream, epoch, 0)
+                for b in range(16):
+                    outputs.update(first_draws(states[b], draws).tolist())
+                    n += draws
+    assert len(outputs) == n  # no two streams share a state in their first 64 steps
+
+
+def test_random_states_and_stats_rows_do_not_share_cache_lines():
+    cfg = TrainConfig(threads=3).resolved()
+    r = KernelRunner(np.arange(50, 0, -1), cfg, 100)
+    for arr in (r.states, r.stats):
+        assert arr.ctypes.data % 128 == 0 and arr.strides[0] == 128
+
+
+@njit
+def _sig(x):
+    return sigmoid_and_softplus(np.float32(x))
+
+
+def test_sigmoid_table_takes_no_index_from_nan():
+    f, lp, ln = _sig(np.nan)
+    assert f == 0.0 and np.isnan(lp) and np.isnan(ln)
+    for x, want in ((0.0, 0.5), (15.999, 1.0), (-15.999, 0.0), (1e30, 1.0), (-1e30, 0.0)):
+        assert abs(_sig(x)[0] - want) < 1e-6
+
+
+def test_nan_in_the_weights_stops_with_the_divergence_error(small_corpus):
+    """A NaN reaching the kernels must end in TrainingDiverged, never a crash (run in a child process)."""
+    code = f"""
+import numpy as np, fastw2v
+from fastw2v.errors import TrainingDiverged
+m = fastw2v.Word2Vec(dim=16, epochs=1, min_count=2, threads=2).fit({str(small_corpus)!r})
+m.wv.vectors[:5] = np.nan
+try:
+    m.continue_training({str(small_corpus)!r}, epochs=1)
+except TrainingDiverged as e:
+    print("DIVERGED", e)
+"""
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    assert "DIVERGED" in r.stdout and "alpha" in r.stdout
+
+
+def test_first_run_compiles_one_kernel_and_says_so(small_corpus, tmp_path):
+    """From an empty Numba cache: one line before compiling, compile time reported apart from training."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "numba"))
+
+    def train(*extra):
+        out = tmp_path / "m.fw2v"
+        rep = tmp_path / "r.json"
+        r = subprocess.run([sys.executable, "-m", "fastw2v", "train", str(small_corpus), "-o", str(out), "--min-count",
+                            "2", "--dim", "16", "--epochs", "1", "--report", str(rep), *extra],
+                           capture_output=True, text=True, timeout=600, env=env, cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+        return r.stderr, json.loads(rep.read_text())
+
+    err, rep = train()
+    lines = err.splitlines()
+    assert sum("compiling the sg/ns kernels, first run only" in line for line in lines) == 1
+    assert rep["seconds"]["compile"] > 1.0
+    assert rep["seconds"]["training"] < rep["seconds"]["compile"]
+    assert rep["training_words_per_sec"] > 20000 / rep["seconds"]["training"] * 0.5  # words/s excludes compiling
+    assert "compiling" in lines[-1]  # the summary line names the compile time
+    index = list((tmp_path / "numba").rglob("driver.train_blocks-*.nbi"))
+    assert len(index) == 1
+    err, rep = train()
+    assert "compiling" not in err and rep["seconds"]["compile"] < 1.0  # loaded from the cache

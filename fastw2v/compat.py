@@ -561,10 +561,11 @@ class KeyedVectors(_KeyedVectors):
         if total_vec not in (None, len(self)) or not write_header or prefix or append:
             raise ConfigError("total_vec, write_header=False, prefix and append are not supported")
         order = np.arange(len(self))
+        vectors, words = self.vectors, self.index_to_key
         if sort_attr == "count" and self.counts is not None and np.any(np.diff(self.counts) > 0):
             order = np.argsort(-self.counts, kind="stable")  # after a vocabulary update the rows are not sorted
-        words = [self.index_to_key[i] for i in order.tolist()]
-        io.save_word2vec(fname, words, self.vectors[order], binary=binary)
+            vectors, words = self.vectors[order], [self.index_to_key[i] for i in order.tolist()]
+        io.save_word2vec(fname, words, vectors, binary=binary)
         if fvocab is not None:
             counts = self.counts if self.counts is not None else np.zeros(len(self), dtype=np.int64)
             with io.atomic_write(fvocab) as f:

@@ -7,7 +7,6 @@ gensim is installed by ``make test``; without it those comparisons are skipped.
 """
 import bz2
 import os
-import warnings
 
 import numpy as np
 import pytest

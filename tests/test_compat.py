@@ -84,7 +84,7 @@ def test_word2vec_docstring_example_runs_like_gensim(tmp_path):
 def test_keyedvectors_docstring_training_and_phrases_examples(tmp_path):
     """gensim's KeyedVectors docstring (train, keep wv, save, reload) and its Phrases example."""
     from gensim.models import Phrases
-    model = Word2Vec(lee_corpus_list, vector_size=24, epochs=100, workers=THREADS)
+    model = Word2Vec(lee_corpus_list, vector_size=24, epochs=20, workers=THREADS)  # the docs say 100: kept short
     word_vectors = model.wv
     word_vectors.save(str(tmp_path / "vectors.kv"))
     reloaded_word_vectors = KeyedVectors.load(str(tmp_path / "vectors.kv"))

@@ -7,7 +7,7 @@ DEV_STAMP := $(VENV)/.dev-installed
 SHARED ?= ../shared
 TORCH_VERSION ?= 2.13.0
 
-.PHONY: install test demo bench bench-kernels bench-startup clean
+.PHONY: install test demo bench bench-kernels bench-startup bench-matrix clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,9 @@ demo: $(RUN_STAMP)
 
 bench: $(DEV_STAMP)
 	$(BIN)/python bench/compare.py --corpus $(SHARED)/data/realmix.txt.xz
+
+bench-matrix: $(DEV_STAMP)
+	$(BIN)/python bench/matrix.py
 
 bench-startup: $(RUN_STAMP)
 	$(BIN)/python bench/startup.py

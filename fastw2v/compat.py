@@ -806,10 +806,15 @@ class Word2Vec:
 
         return keep
 
-    def _sync(self):
-        """Point ``wv`` at the trained model's words and arrays; keep one wv object for the model's life."""
+    def _sync(self, training: bool = False):
+        """Point ``wv`` at the trained model's words and arrays; keep one wv object for the model's life.
+
+        training: the vectors are moving, so unit vectors cached by a callback's query are dropped.
+        """
         self.wv._adopt(self._model.wv)
         self._model.wv = self.wv
+        if training:
+            self.wv._norms = None
 
     # -------------------------------------------------------------- training
     def _fit(self, corpus, trim_rule, callbacks):
@@ -833,7 +838,7 @@ class Word2Vec:
         def deliver():
             while pending:
                 pending.pop()
-                self._sync()
+                self._sync(training=True)
                 history = self._model.history
                 if history:
                     self.running_training_loss = float(history[-1].get("loss_sum", 0.0))
@@ -842,7 +847,7 @@ class Word2Vec:
         def on_epoch(event, epoch):
             if event == "begin":
                 deliver()
-                self._sync()
+                self._sync(training=True)
                 _call(callbacks, "on_epoch_begin", self)
             else:
                 pending.append(epoch)
@@ -920,6 +925,8 @@ class Word2Vec:
         """
         if kwargs:
             raise TypeError(f"unexpected arguments: {', '.join(sorted(kwargs))}")
+        if word_count:
+            _warn("word_count is ignored: every train() call runs its own schedule from start_alpha to end_alpha")
         if not len(self.wv):
             raise RuntimeError("you must first build vocabulary before training the model")
         if total_words is None and total_examples is None:

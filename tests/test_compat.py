@@ -314,6 +314,8 @@ def test_train_argument_checks():
         model.train((s for s in common_texts), total_examples=9, epochs=2)  # a generator cannot be re-read
     with pytest.warns(compat.CompatWarning, match="alpha"):
         model.train(common_texts, total_examples=9, epochs=1, start_alpha=0.5)
+    with pytest.warns(compat.CompatWarning, match="word_count"):
+        model.train(common_texts, total_examples=9, epochs=1, word_count=100)
 
 
 def test_unsupported_settings_fail_or_warn_clearly():
@@ -423,7 +425,7 @@ def test_huffman_tree_after_growth_is_a_prefix_code():
 # ---------------------------------------------------------- loss and callbacks
 class Recorder(compat.CallbackAny2Vec):
     def __init__(self, save_to=None):
-        self.events, self.losses, self.save_to = [], [], save_to
+        self.events, self.losses, self.neighbours, self.save_to = [], [], [], save_to
 
     def on_train_begin(self, model):
         self.events.append("train_begin")
@@ -434,6 +436,7 @@ class Recorder(compat.CallbackAny2Vec):
     def on_epoch_end(self, model):
         self.events.append("epoch_end")
         self.losses.append(model.get_latest_training_loss())
+        self.neighbours.append(model.wv.most_similar(model.wv.index_to_key[0], topn=3))
         if self.save_to:
             model.save(self.save_to)
 
@@ -450,6 +453,9 @@ def test_callbacks_order_loss_per_epoch_and_save_inside(tmp_path):
     # per epoch, not a running sum: the epochs see the same examples, and the loss falls as training converges
     assert rec.losses[-1] < rec.losses[0]
     assert model.get_latest_training_loss() == rec.losses[-1]
+    # queries from a callback see the vectors of that moment, not unit vectors cached an epoch earlier
+    assert rec.neighbours[-1] == model.wv.most_similar(model.wv.index_to_key[0], topn=3)
+    assert all(a != b for a, b in zip(rec.neighbours, rec.neighbours[1:]))
     saved = Word2Vec.load(str(tmp_path / "during.model"))  # written from inside the last epoch's callback
     assert np.array_equal(saved.wv.vectors, model.wv.vectors)
     rec2 = Recorder()

@@ -7,7 +7,7 @@ DEV_STAMP := $(VENV)/.dev-installed
 SHARED ?= ../shared
 TORCH_VERSION ?= 2.13.0
 
-.PHONY: install test demo bench bench-kernels bench-startup bench-matrix fuzz clean
+.PHONY: install test demo bench bench-compat bench-kernels bench-startup bench-matrix fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ demo: $(RUN_STAMP)
 
 bench: $(DEV_STAMP)
 	$(BIN)/python bench/compare.py --corpus $(SHARED)/data/realmix.txt.xz
+
+# the same gensim-style script with gensim's import and with fastw2v.compat's, whole process, 5 epochs
+bench-compat: $(DEV_STAMP)
+	$(BIN)/python bench/compare.py --api compat --epochs 5 --corpus $(SHARED)/data/realmix.txt.xz
 
 bench-matrix: $(DEV_STAMP)
 	$(BIN)/python bench/matrix.py

@@ -8,6 +8,13 @@ Spearman and, where available, analogy accuracy on the top 30k words) is
 computed afterwards on the saved vectors, by the same code for both.
 
     python bench/compare.py --corpus ../shared/data/realmix.txt.xz --pairs 2 --json out.json
+
+``--api compat`` runs one gensim-style Python script (COMPAT_SCRIPT) twice per
+pair: as written for gensim, and with its one import line changed to
+``fastw2v.compat``; everything else, the settings and the measurement are the
+same (whole process, including reading the corpus and writing the vectors):
+
+    python bench/compare.py --api compat --epochs 5 --corpus ../shared/data/realmix.txt.xz
 """
 from __future__ import annotations
 
@@ -41,6 +48,48 @@ peak = [int(l.split()[1]) / 1024.0 for l in open("/proc/self/status") if l.start
 json.dump({"training_seconds": m.total_train_time, "corpus_words": m.corpus_total_words,
            "vocabulary_size": len(m.wv), "peak_rss_mb": peak}, open(a["report"], "w"))
 """
+
+
+# One script for both sides of --api compat; only GENSIM_IMPORT / COMPAT_IMPORT differ.
+GENSIM_IMPORT = "from gensim.models.word2vec import Word2Vec, LineSentence"
+COMPAT_IMPORT = "from fastw2v.compat import Word2Vec, LineSentence"
+COMPAT_SCRIPT = r"""
+import json, sys
+{import_line}
+
+a = json.loads(sys.argv[1])
+if a["input"] == "corpus_file":
+    model = Word2Vec(corpus_file=a["corpus"], vector_size=a["dim"], window=a["window"], min_count=a["min_count"],
+                     sample=a["sample"], sg=a["sg"], hs=0, negative=a["negative"], epochs=a["epochs"],
+                     workers=a["threads"], seed=a["seed"], compute_loss=True)
+else:
+    model = Word2Vec(LineSentence(a["corpus"]), vector_size=a["dim"], window=a["window"], min_count=a["min_count"],
+                     sample=a["sample"], sg=a["sg"], hs=0, negative=a["negative"], epochs=a["epochs"],
+                     workers=a["threads"], seed=a["seed"], compute_loss=True)
+model.wv.save_word2vec_format(a["out"], binary=True)
+peak = [int(l.split()[1]) / 1024.0 for l in open("/proc/self/status") if l.startswith("VmHWM:")][0]
+json.dump({"training_seconds": model.total_train_time, "corpus_words": model.corpus_total_words,
+           "vocabulary_size": len(model.wv), "peak_rss_mb": peak, "latest_loss": model.get_latest_training_loss()},
+          open(a["report"], "w"))
+"""
+
+
+def compat_script_run(a, corpus, work, seed, side):
+    """One run of COMPAT_SCRIPT with gensim's import (side 'gensim') or fastw2v.compat's (side 'fastw2v')."""
+    out, rep = work / f"{side}.bin", work / f"{side}.json"
+    script = COMPAT_SCRIPT.replace("{import_line}", GENSIM_IMPORT if side == "gensim" else COMPAT_IMPORT)
+    args = dict(corpus=str(corpus), input=a.input, sg=1 if a.model == "sg" else 0, negative=a.negative,
+                window=a.window, dim=a.dim, sample=a.sample, min_count=a.min_count, epochs=a.epochs,
+                threads=a.threads, seed=seed, out=str(out), report=str(rep))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")  # this checkout's fastw2v
+    wall, rss, rc, err = run_measured([sys.executable, "-c", script, json.dumps(args)], env=env)
+    if rc != 0:
+        raise SystemExit(f"{side} (--api compat) failed: {err[-2000:]}")
+    r = json.loads(rep.read_text())
+    return {"wall_seconds": wall, "peak_rss_mb": r["peak_rss_mb"], "training_seconds": r["training_seconds"],
+            "words_per_sec": r["corpus_words"] * a.epochs / r["training_seconds"],
+            "vocabulary_size": r["vocabulary_size"], **quality(out, a.analogies)}
 
 
 def run_measured(cmd, env=None):
@@ -132,10 +181,18 @@ def main(argv=None):
                          "alpha only falls to alpha - (alpha - min_alpha) / N in a 1-epoch run (each worker "
                          "measures its progress against the whole corpus); for quality at equal schedules")
     ap.add_argument("--fastw2v-args", default="", help="extra flags for fastw2v train, e.g. '--exact'")
+    ap.add_argument("--api", choices=["cli", "compat"], default="cli",
+                    help="cli: fastw2v's CLI against gensim's API. compat: one gensim-style script, run with "
+                         "gensim's import and with the import changed to fastw2v.compat")
+    ap.add_argument("--input", choices=["corpus_file", "linesentence"], default="corpus_file",
+                    help="--api compat: how the script passes the corpus (corpus_file=, gensim's fastest mode, "
+                         "or LineSentence(path))")
     ap.add_argument("--no-gensim", action="store_true")
     ap.add_argument("--no-analogies", dest="analogies", action="store_false")
     ap.add_argument("--json", help="write all runs and the summary here")
     a = ap.parse_args(argv)
+    if a.api == "compat" and (a.schedule != "linear" or a.fastw2v_args):
+        ap.error("--api compat runs the same script on both sides: no --schedule gensim or --fastw2v-args")
     if a.schedule == "gensim":
         if a.epochs != 1:
             ap.error("--schedule gensim is exact for 1 epoch only")
@@ -155,14 +212,22 @@ def main(argv=None):
         runs = {"fastw2v": [], "gensim": []}
         for i in range(a.pairs):
             seed = i + 1
-            runs["fastw2v"].append(fastw2v_run(a, corpus, work, seed, a.fastw2v_args.split()))
+            if a.api == "compat":
+                runs["fastw2v"].append(compat_script_run(a, corpus, work, seed, "fastw2v"))
+            else:
+                runs["fastw2v"].append(fastw2v_run(a, corpus, work, seed, a.fastw2v_args.split()))
             print("fastw2v", json.dumps(runs["fastw2v"][-1]), flush=True)
             if have_gensim:
-                runs["gensim"].append(gensim_run(a, corpus, work, seed))
+                if a.api == "compat":
+                    runs["gensim"].append(compat_script_run(a, corpus, work, seed, "gensim"))
+                else:
+                    runs["gensim"].append(gensim_run(a, corpus, work, seed))
                 print("gensim ", json.dumps(runs["gensim"][-1]), flush=True)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    result = {"settings": vars(a), "runs": runs, "median": {k: summarise(v) for k, v in runs.items() if v}}
+    result = {"settings": vars(a), "runs": runs,
+              **({"script": COMPAT_SCRIPT.replace("{import_line}", GENSIM_IMPORT), "import_changed_to": COMPAT_IMPORT}
+                 if a.api == "compat" else {}), "median": {k: summarise(v) for k, v in runs.items() if v}}
     if have_gensim:
         f, g = result["median"]["fastw2v"], result["median"]["gensim"]
         # ratios per A B pair, then their median: each pair shares the machine's load

@@ -56,6 +56,7 @@ class TrainConfig:
     threads: int | None = None
     max_sentence_length: int = 10000
     noise: str = "unigram"
+    ns_exponent: float = 0.75
     batch: bool = True
     vectors: str = "in"
     extra: dict = field(default_factory=dict, compare=False, repr=False)
@@ -99,6 +100,10 @@ class TrainConfig:
             raise ConfigError(f"min_alpha must be >= 0, got {self.min_alpha}")
         if self.alpha is not None and self.min_alpha > self.alpha:
             raise ConfigError(f"min_alpha ({self.min_alpha}) must not exceed alpha ({self.alpha})")
+        _finite_float("ns_exponent", self.ns_exponent)
+        if self.ns_exponent != 0.75 and self.noise != "unigram":
+            raise ConfigError("ns_exponent shapes the unigram noise distribution; it has no meaning with "
+                              f"noise={self.noise!r}")
         _finite_float("sample", self.sample)
         if self.sample < 0:
             raise ConfigError(f"sample must be >= 0 (0 turns subsampling off), got {self.sample}")

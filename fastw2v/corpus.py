@@ -23,6 +23,7 @@ import bz2
 import gzip
 import lzma
 import os
+import stat
 import tempfile
 import zlib
 from dataclasses import dataclass
@@ -42,16 +43,30 @@ UNICODE_SPACES = tuple(chr(c).encode("utf-8") for c in (0x85, 0xA0, 0x1680, *ran
 
 
 # ----------------------------------------------------------------- file access
-def open_text_binary(path: Path):
-    """Open ``path`` for binary reading, decompressing by extension."""
+def open_text_binary(path: Path, raw=None):
+    """Open ``path`` for binary reading, decompressing by extension.
+
+    raw: an already open binary file of ``path`` to read from (its ``tell()``
+    then counts the compressed bytes consumed, for progress).
+    """
     suffix = path.suffix.lower()
+    src = raw if raw is not None else path
     if suffix == ".gz":
-        return gzip.open(path, "rb")
+        return gzip.GzipFile(fileobj=raw, mode="rb") if raw is not None else gzip.open(path, "rb")
     if suffix == ".bz2":
-        return bz2.open(path, "rb")
+        return bz2.BZ2File(src, "rb")
     if suffix in (".xz", ".lzma"):
-        return lzma.open(path, "rb")
-    return open(path, "rb")
+        return lzma.LZMAFile(src, "rb")
+    return raw if raw is not None else open(path, "rb")
+
+
+def _file_size(path: Path) -> int | None:
+    """Bytes on disk of a regular file; None for pipes, devices and the like."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_size if stat.S_ISREG(st.st_mode) else None
 
 
 def corpus_files(paths) -> list[Path]:
@@ -227,8 +242,12 @@ class _RawWriter:
         self.work.close(self._ids_f, self._ends_f)
 
 
-def read_files(files: list[Path], work: "WorkDir", chunk_size: int = READ_CHUNK) -> RawStream:
+def read_files(files: list[Path], work: "WorkDir", chunk_size: int = READ_CHUNK, progress=None) -> RawStream:
     """Tokenise text files into a :class:`RawStream` (one pass over the text).
+
+    progress(done_bytes, total_bytes): called after every piece with the bytes
+    of the files (compressed, as on disk) read so far; total_bytes is None when
+    some input has no known size (a pipe).
 
     Tokens are split on whitespace (``str.split()``'s, Unicode included); every
     newline ends a sentence (CR is whitespace, so CRLF files read like LF
@@ -237,16 +256,21 @@ def read_files(files: list[Path], work: "WorkDir", chunk_size: int = READ_CHUNK)
     """
     w = _RawWriter(work, ByteVocab())
     n_invalid = 0
+    sizes = [_file_size(p) for p in files]
+    total = None if any(s is None for s in sizes) else sum(sizes)
+    done_before = 0
     try:
-        for path in files:
+        for path, size in zip(files, sizes):
             try:
-                f = open_text_binary(path)
+                raw = open(path, "rb")
             except OSError as e:
                 raise CorpusError(f"cannot open {path}: {e.strerror or e}") from None
             try:
-                with f:
+                with raw, open_text_binary(path, raw) as f:
                     for piece in iter_pieces(f, chunk_size):
                         check_stop()
+                        if progress is not None:
+                            progress(done_before + raw.tell(), total)
                         if b"\x00" in piece:
                             raise CorpusError(f"{path} looks like a binary file (NUL bytes), not UTF-8 text")
                         n_invalid += count_invalid_utf8(piece)
@@ -254,6 +278,7 @@ def read_files(files: list[Path], work: "WorkDir", chunk_size: int = READ_CHUNK)
                         w.add_arrays(ids, ends)
             except (OSError, EOFError, lzma.LZMAError, zlib.error) as e:
                 raise CorpusError(f"cannot read {path}: {e}") from None
+            done_before += size or 0
             w.end_sentence()  # a file's last line ends a sentence even without newline
         return w.close(n_invalid)
     except BaseException:

@@ -6,7 +6,8 @@ from numba import njit
 def build_huffman(counts: np.ndarray):
     """Paths from the root for every word.
 
-    counts: int64 (V,) in descending order (the vocabulary's order).
+    counts: int64 (V,), usually in descending order (the vocabulary's order);
+    other orders (words appended by a vocabulary update) are sorted here first.
     Returns (points int32 (V, max_depth), codes int8 (V, max_depth), lens int32 (V,)):
     word w's path visits inner nodes points[w, :lens[w]] (0 = root's row is V - 2)
     with code bits codes[w, :lens[w]]. A one-word vocabulary has empty paths.
@@ -15,12 +16,21 @@ def build_huffman(counts: np.ndarray):
     v = counts.shape[0]
     if v < 2:
         return np.zeros((v, 1), np.int32), np.zeros((v, 1), np.int8), np.zeros(v, np.int32)
+    order = None
+    if np.any(counts[1:] > counts[:-1]):
+        # the two-queue build needs leaves in descending count order; inner nodes do not depend on it
+        order = np.argsort(-counts, kind="stable")
+        counts = counts[order]
     parent, binary = _tree(counts)
     lens = _depths(parent, v)
     depth = int(lens.max())
     points = np.zeros((v, depth), np.int32)
     codes = np.zeros((v, depth), np.int8)
     _paths(parent, binary, v, lens, points, codes)
+    if order is not None:
+        inverse = np.empty_like(order)
+        inverse[order] = np.arange(v)
+        points, codes, lens = points[inverse], codes[inverse], lens[inverse]
     return points, codes, lens
 
 

@@ -238,10 +238,11 @@ def _parse_header(line: bytes, path, size: int, binary: bool):
     return n, d
 
 
-def load_word2vec(path, binary: bool | None = None):
+def load_word2vec(path, binary: bool | None = None, limit: int | None = None):
     """Read word2vec text or binary format.
 
     ``binary=None`` decides from the extension (``.bin`` is binary).
+    ``limit``: read only the first ``limit`` vectors (the rest of the file is not read).
     Returns (words: list of str, vectors: float32 (n, d)).
     """
     path = Path(path)
@@ -255,6 +256,11 @@ def load_word2vec(path, binary: bool | None = None):
     with f:
         header = f.readline()
         n, d = _parse_header(header, path, size, binary)
+        declared = n
+        if limit is not None:
+            if isinstance(limit, bool) or not isinstance(limit, int) or limit < 0:
+                raise ValueError(f"limit must be an integer >= 0, got {limit!r}")
+            n = min(n, limit)
         vectors = np.empty((n, d), dtype=np.float32)
         words = []
         if binary:
@@ -287,7 +293,7 @@ def load_word2vec(path, binary: bool | None = None):
                 except ValueError:
                     raise FormatError(f"{path}: line {i + 2}: not a number in the vector") from None
                 words.append(parts[0].decode("utf-8", "replace"))
-            if f.readline().strip():
+            if n == declared and f.readline().strip():
                 raise FormatError(f"{path}: header declares {n} vectors but the file has more")
     if not np.isfinite(vectors).all():
         raise FormatError(f"{path}: vectors contain NaN or inf")

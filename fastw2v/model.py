@@ -55,15 +55,17 @@ class Word2Vec:
 
     # ------------------------------------------------------------------ fit
     def fit(self, corpus, progress: Progress | None = None, checkpoint=None, checkpoint_every: float = 600.0,
-            checkpoint_info: dict | None = None, on_epoch=None, client=None, workers: int | None = None,
-            scheduler: str | None = None, merge: str = "mean") -> "Word2Vec":
+            checkpoint_info: dict | None = None, keep=None, on_epoch=None, client=None,
+            workers: int | None = None, scheduler: str | None = None, merge: str = "mean") -> "Word2Vec":
         """Build the vocabulary from ``corpus`` and train.
 
         corpus: a path (file or directory; .gz/.bz2/.xz read by extension), a
         list of paths, or an iterable of token lists (each a list of str).
         checkpoint: write a resumable checkpoint there every ``checkpoint_every``
-        seconds (see :meth:`resume`). on_epoch(event, epoch): called with
-        "begin"/"end" and the 0-based epoch at safe points. Returns self.
+        seconds (see :meth:`resume`). keep: a vocabulary rule, as for
+        :meth:`build_vocab`. on_epoch(event, epoch): called with "begin" and
+        "end" around every epoch, where the weights are consistent (``history``
+        then holds the epochs finished before the latest). Returns self.
         client / scheduler / workers: train data-parallel on a Dask cluster
         instead (a ``distributed.Client``, a scheduler address, or the size of
         a new LocalCluster); see :mod:`fastw2v.distributed`. Checkpoints are
@@ -73,20 +75,53 @@ class Word2Vec:
         if client is not None or workers is not None or scheduler is not None:
             from .distributed import fit as fit_distributed
 
+            if keep is not None:
+                raise ConfigError("a vocabulary rule (keep=) works in local training only")
+
             return fit_distributed(self, corpus, client=client, workers=workers, scheduler=scheduler,
                                    progress=progress, checkpoint=checkpoint, checkpoint_info=checkpoint_info,
                                    on_epoch=on_epoch, merge=merge)
         cfg = self.config.resolved()
 
         def build(raw, work, progress):
-            vocab, remap = build_vocab(raw.keys, raw.counts, cfg.min_count, cfg.max_vocab)
+            remap = self._new_vocab(raw, cfg, keep)
             cache = build_token_cache(raw, remap, cfg.max_sentence_length, work)
-            syn0, syn1, _ = init_weights(len(vocab), cfg.dim, cfg.seed)
-            self._set_weights(vocab.words, vocab.counts, syn0, syn1, init_bias(vocab.counts, cfg.loss))
-            self.config = cfg
             return cache, len(raw.keys)
 
         return self._run(corpus, build, progress, checkpoint, checkpoint_every, checkpoint_info, on_epoch=on_epoch)
+
+    def build_vocab(self, corpus, progress: Progress | None = None, keep=None, update: bool = False) -> "Word2Vec":
+        """Count ``corpus`` and fix the vocabulary without training (then :meth:`continue_training`).
+
+        update=False: a new vocabulary and freshly initialised weights, as :meth:`fit` starts with.
+        update=True: grow the model's vocabulary. Words of ``corpus`` that pass
+        ``min_count`` (or ``keep``) and are new get rows appended at the end
+        (input rows drawn like the initial ones, output rows zero, biases as at
+        the start); the counts of known words grow by their counts in ``corpus``.
+        The noise tables and the Huffman tree are rebuilt from the counts when
+        training starts. ``max_vocab`` applies to new vocabularies only.
+        keep: ``keep(words, counts, min_count) -> bool array`` replacing the
+        ``counts >= min_count`` test (see :func:`fastw2v.vocab.build_vocab`).
+
+        Returns self; ``report`` holds corpus_words, corpus_sentences,
+        distinct_words, vocabulary_size and new_words.
+        """
+        cfg = self.config.resolved()
+        if update:
+            self._need_trained()
+        progress = progress if progress is not None else Progress(quiet=self.quiet)
+        with WorkDir(self.cache_dir) as work:
+            raw = self._read(corpus, work, progress)
+            if update:
+                new_words = self._grow_vocab(raw, cfg, keep)
+            else:
+                self._new_vocab(raw, cfg, keep)
+                new_words = len(self.wv)
+                self.history, self.trace = [], []
+        self.report = {"corpus_words": raw.n_tokens, "corpus_sentences": raw.n_sentences,
+                       "distinct_words": len(raw.keys), "vocabulary_size": len(self.wv), "new_words": new_words,
+                       "invalid_utf8": raw.n_invalid_utf8}
+        return self
 
     @classmethod
     def resume(cls, path, corpus=None, progress: Progress | None = None, checkpoint=None,
@@ -126,13 +161,14 @@ class Word2Vec:
                       start=Position.from_dict(info["position"]), states=arrays["states"])
 
     def continue_training(self, corpus, progress: Progress | None = None, checkpoint=None,
-                          checkpoint_every: float = 600.0, checkpoint_info: dict | None = None, on_epoch=None,
-                          **overrides) -> "Word2Vec":
+                          checkpoint_every: float = 600.0, checkpoint_info: dict | None = None,
+                          empty_ok: bool = False, on_epoch=None, **overrides) -> "Word2Vec":
         """Train further on new text with the vocabulary fixed (``fastw2v train --init``).
 
         Words the model does not know are skipped; ``report`` counts them
         (``unknown_tokens``, ``unknown_words``). overrides: epochs, alpha,
-        min_alpha, sample, seed, threads for this run.
+        min_alpha, sample, seed, threads for this run. A corpus with no known
+        word is an error unless ``empty_ok`` (then nothing is trained).
         """
         self._need_trained()
         allowed = {"epochs", "alpha", "min_alpha", "sample", "seed", "threads"}
@@ -147,7 +183,7 @@ class Word2Vec:
         def build(raw, work, progress):
             nonlocal unknown
             cache, unknown = _cache_for_vocab(raw, self.wv.index_to_key, cfg.max_sentence_length, work)
-            if cache.n_tokens == 0:
+            if cache.n_tokens == 0 and not empty_ok:
                 raise CorpusError("no word of the new corpus is in the model's vocabulary")
             if unknown[0]:
                 progress.message(f"Warning: {unknown[0]:,} tokens ({unknown[1]:,} distinct words) are not in the "
@@ -184,7 +220,13 @@ class Word2Vec:
         return self
 
     def _read(self, corpus, work, progress):
-        raw = _read_corpus(corpus, work)
+        t0 = time.perf_counter()
+
+        def reading(done, total):
+            progress.reading("reading and counting the corpus", done, total, time.perf_counter() - t0)
+
+        raw = _read_corpus(corpus, work, reading)
+        progress.close()
         if raw.n_invalid_utf8:
             progress.message(f"Warning: {raw.n_invalid_utf8} invalid UTF-8 sequences replaced by U+FFFD")
         if raw.n_tokens == 0:
@@ -197,7 +239,12 @@ class Word2Vec:
         ckpt_info.setdefault("corpus", _corpus_paths(corpus))
         ckpt_info["corpus_tokens"] = cache.n_tokens
         ckpt_info["corpus_raw_tokens"] = raw.n_tokens
-        safe_point = Checkpointer(checkpoint, checkpoint_every, self, ckpt_info)
+        checkpointer = Checkpointer(checkpoint, checkpoint_every, self, ckpt_info)
+
+        def safe_point(position, states):
+            self.history = position.history  # the finished epochs, readable from on_epoch hooks
+            checkpointer(position, states)
+
         return train(cache, self.wv.counts, self.wv.vectors, self.syn1, self.bias, self.config, raw.n_tokens,
                      progress, start=start, states=states, on_safe_point=safe_point, on_epoch=on_epoch)
 
@@ -232,6 +279,39 @@ class Word2Vec:
         except ConfigError as e:
             raise FormatError(f"{path}: corrupt settings ({e})") from None
         return m, arrays, info
+
+    def _new_vocab(self, raw, cfg, keep=None):
+        """Vocabulary of ``raw`` and initial weights; sets ``config``; returns the provisional -> final id map."""
+        vocab, remap = build_vocab(raw.keys, raw.counts, cfg.min_count, cfg.max_vocab, keep=keep)
+        syn0, syn1, _ = init_weights(len(vocab), cfg.dim, cfg.seed)
+        self._set_weights(vocab.words, vocab.counts, syn0, syn1, init_bias(vocab.counts, cfg.loss))
+        self.config = cfg
+        return remap
+
+    def _grow_vocab(self, raw, cfg, keep=None) -> int:
+        """Append the new words of ``raw`` that pass the vocabulary rule; returns how many."""
+        everything, _ = build_vocab(raw.keys, raw.counts, 1, None, keep=lambda w, c, m: np.ones(len(w), bool))
+        rule = keep if keep is not None else (lambda w, c, m: c >= m)
+        kept = np.asarray(rule(everything.words, everything.counts, cfg.min_count), dtype=bool)
+        index = self.wv.key_to_index
+        counts = self.wv.counts.copy()
+        new_words, new_counts = [], []
+        for w, c, k in zip(everything.words, everything.counts.tolist(), kept.tolist()):
+            i = index.get(w)
+            if i is not None:
+                counts[i] += c  # known words count their new occurrences, kept or not (as gensim)
+            elif k:
+                new_words.append(w)
+                new_counts.append(c)
+        n_old, n_new = len(self.wv), len(new_words)
+        counts = np.concatenate([counts, np.asarray(new_counts, dtype=np.int64)])
+        # a stream of its own per growth step, so new rows never repeat the first rows' draws
+        syn0_new, syn1_new, _ = init_weights(n_new, cfg.dim, cfg.seed + 1_000_033 * (n_old + 1))
+        bias = np.concatenate([self.bias, init_bias(counts, cfg.loss)[n_old:]]).astype(np.float32)
+        self._set_weights(self.wv.index_to_key + new_words, counts, np.concatenate([self.wv.vectors, syn0_new]),
+                          np.concatenate([self.syn1, syn1_new]), bias)
+        self.config = cfg
+        return n_new
 
     def _set_weights(self, words, counts, syn0, syn1, bias):
         self.wv = KeyedVectors(words, syn0, counts)
@@ -311,14 +391,17 @@ def load(path) -> Word2Vec:
     return Word2Vec.load(path)
 
 
-def _read_corpus(corpus, work):
-    """Paths (a path, or a list/tuple of paths) are read as files; anything else as token lists."""
+def _read_corpus(corpus, work, progress=None):
+    """Paths (a path, or a list/tuple of paths) are read as files; anything else as token lists.
+
+    progress(done_bytes, total_bytes) is passed to :func:`~fastw2v.corpus.read_files`.
+    """
     if corpus is None:
         raise CorpusError("no corpus given")
     if isinstance(corpus, (str, os.PathLike)):
-        return read_files(corpus_files(corpus), work)
+        return read_files(corpus_files(corpus), work, progress=progress)
     if isinstance(corpus, (list, tuple)) and corpus and all(isinstance(c, (str, os.PathLike)) for c in corpus):
-        return read_files(corpus_files(list(corpus)), work)
+        return read_files(corpus_files(list(corpus)), work, progress=progress)
     return read_sentences(corpus, work)
 
 

@@ -10,7 +10,7 @@ from .kernels.rng import next_u64
 def noise_weights(counts: np.ndarray, noise: str, power: float = 0.75) -> np.ndarray:
     """Unnormalised noise weights per word id (ids are frequency ranks).
 
-    ``unigram``: count ** 0.75. ``log-uniform``: TensorFlow's Zipfian sampler,
+    ``unigram``: count ** power (0.75, or the ``ns_exponent`` setting). ``log-uniform``: TensorFlow's Zipfian sampler,
     P(i) = log((i + 2) / (i + 1)) / log(n + 1).
     """
     counts = np.asarray(counts, dtype=np.float64)

@@ -65,7 +65,7 @@ def build_tables(counts: np.ndarray, cfg: TrainConfig) -> Tables:
     noise_logq[w] = log(k * P(w)), the log of w's expected count among k draws.
     The Huffman paths are built only for hs (1-element dummies otherwise).
     """
-    weights = noise_weights(counts, cfg.noise)
+    weights = noise_weights(counts, cfg.noise, cfg.ns_exponent)
     prob, alias = build_alias(weights)
     p = weights / weights.sum()
     k = max(cfg.negative, 1)
@@ -100,6 +100,7 @@ def plan_blocks(starts: np.ndarray, s_lo: int, s_hi: int, n_blocks: int) -> np.n
 class EpochStats:
     epoch: int
     loss: float
+    loss_sum: float  # the epoch's summed example losses (float64), what gensim's get_latest_training_loss reports
     words: int
     effective_words: int
     seconds: float
@@ -128,8 +129,9 @@ class Progress:
     batch jobs and pipes is what most long runs see, so one small class does both.)
     """
 
-    def __init__(self, quiet: bool = False, stream=None, interval: float | None = None):
+    def __init__(self, quiet: bool = False, stream=None, interval: float | None = None, delay: float = 1.0):
         self.stream = stream if stream is not None else sys.stderr
+        self.delay = delay  # a byte-measured phase shorter than this shows no progress line
         self.quiet = quiet
         self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
         self.interval = interval if interval is not None else (0.2 if self.tty else 5.0)
@@ -166,10 +168,11 @@ class Progress:
                    f"{100 * frac:5.1f}% epoch {epoch}/{epochs} {words_per_sec / 1e3:.0f}K words/s lr {alpha:.5f} "
                    f"loss {loss_s}{times.replace('  ', ' ')}")
 
-    def reading(self, phase: str, done_bytes: int, total_bytes: int | None, mb_per_sec: float, force=False):
-        """Progress of a phase measured in bytes (reading and counting the corpus)."""
-        if not self._due(force):
+    def reading(self, phase: str, done_bytes: int, total_bytes: int | None, elapsed: float, force=False):
+        """Progress of a phase measured in bytes (reading and counting the corpus), ``elapsed`` seconds in."""
+        if elapsed < self.delay or not self._due(force):
             return
+        mb_per_sec = done_bytes / 1e6 / max(elapsed, 1e-9)
         if total_bytes:
             frac = min(done_bytes / total_bytes, 1.0)
             width = 30
@@ -434,6 +437,7 @@ def train(cache: TokenCache, counts: np.ndarray, syn0, syn1, bias, cfg: TrainCon
         result.history.append(EpochStats(
             epoch=epoch + 1,
             loss=float(ep_stats[driver.ST_LOSS] / ep_stats[driver.ST_LOSS_N]) if ep_stats[driver.ST_LOSS_N] else float("nan"),
+            loss_sum=float(ep_stats[driver.ST_LOSS]),
             words=raw_words,
             effective_words=int(ep_stats[driver.ST_EFFECTIVE]),
             seconds=sec,

@@ -31,12 +31,16 @@ class Vocab:
         return int(self.counts.sum())
 
 
-def build_vocab(keys: list, counts: np.ndarray, min_count: int, max_vocab: int | None):
+def build_vocab(keys: list, counts: np.ndarray, min_count: int, max_vocab: int | None, keep=None):
     """Prune and order provisional keys.
 
     keys: provisional id -> token (``bytes`` are decoded as UTF-8 with
     replacement; tokens that decode to the same string are merged).
     counts: int64 array, count per provisional id.
+    keep: optional ``keep(words, counts, min_count) -> bool array`` that replaces
+    the ``counts >= min_count`` test (gensim's ``trim_rule`` and
+    ``max_final_vocab`` go through it); words are the merged distinct words
+    (list of str), counts their int64 counts.
 
     Returns ``(vocab, remap)``: remap is an int32 array provisional id -> final
     id, or -1 for words that were pruned.
@@ -53,7 +57,13 @@ def build_vocab(keys: list, counts: np.ndarray, min_count: int, max_vocab: int |
         group[i] = uniq.setdefault(w, len(uniq))
     merged_counts = np.bincount(group, weights=counts, minlength=len(uniq)).astype(np.int64) if n else np.zeros(0, np.int64)
     merged_words = list(uniq)
-    keep = np.flatnonzero(merged_counts >= min_count)
+    if keep is None:
+        kept = merged_counts >= min_count
+    else:
+        kept = np.asarray(keep(merged_words, merged_counts, min_count), dtype=bool)
+        if kept.shape != merged_counts.shape:
+            raise ValueError("keep() must return one bool per distinct word")
+    keep = np.flatnonzero(kept)
     if keep.size == 0:
         raise CorpusError(f"vocabulary is empty: no word occurs at least min_count={min_count} times "
                           f"({len(merged_words)} distinct words in the corpus)")

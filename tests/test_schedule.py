@@ -198,3 +198,25 @@ def test_first_run_compiles_one_kernel_and_says_so(small_corpus, tmp_path):
     assert len(index) == 1
     err, rep = train()
     assert "compiling" not in err and rep["seconds"]["compile"] < 1.0  # loaded from the cache
+
+
+def test_reading_and_training_show_progress(tmp_path):
+    """Reading shows the phase, bytes of the (compressed) total and MB/s; training shows elapsed and ETA."""
+    import gzip
+    import io
+
+    from fastw2v.trainer import Progress
+
+    corpus = tmp_path / "c.txt.gz"
+    rng = np.random.default_rng(0)
+    with gzip.open(corpus, "wt") as f:
+        for _ in range(3000):
+            f.write(" ".join(f"w{x}" for x in rng.zipf(1.3, 40) % 2000) + "\n")
+    buf = io.StringIO()
+    fastw2v.Word2Vec(dim=8, epochs=2, min_count=2, threads=2).fit(corpus, progress=Progress(stream=buf, interval=0.0,
+                                                                                          delay=0.0))
+    lines = buf.getvalue().splitlines()
+    reading = [line for line in lines if "reading and counting the corpus" in line]
+    assert reading and all("%" in line and "MB/s" in line and " of " in line for line in reading)
+    training = [line for line in lines if "epoch" in line]
+    assert training and all("elapsed" in line and "left" in line for line in training)

@@ -238,7 +238,7 @@ def refuse_clobbering(inputs, outputs, may_replace=()):
               help="Train data-parallel on a Dask LocalCluster of this many worker processes (needs fastw2v[dask]).")
 @click.option("--scheduler", default=None, metavar="ADDR",
               help="Train data-parallel on the Dask cluster of this scheduler (tcp://HOST:8786).")
-@click.option("--merge", type=click.Choice(["mean", "sum"]), default="mean", show_default=True,
+@click.option("--merge", type=click.Choice(["sum", "mean"]), default="sum", show_default=True,
               help="With --workers/--scheduler: a synced row moves by the mean of the workers' changes "
                    "(over those that touched it) or by their sum (README: More than one machine).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress or summary.")

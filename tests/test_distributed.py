@@ -297,7 +297,7 @@ def test_a_worker_killed_mid_run_is_replaced_and_training_finishes_well(tmp_path
 def test_two_workers_match_local_two_threads_on_text8(model):
     """Proof 3 with merge="sum": WordSim-353 within 0.02 and analogy within 2 points of one 2-thread process.
 
-    (The default merge="mean" loses about 0.15 here: bench/SIMULATION.md.)
+    (merge="mean" loses about 0.15 here: bench/SIMULATION.md.)
     """
     import fastw2v
 

@@ -66,7 +66,7 @@ def sum_changes(base: np.ndarray, deltas, touched=None) -> np.ndarray:
     return (base + total).astype(np.float32)
 
 
-#: merge name -> function(base, deltas, touched); "mean" is the default
+#: merge name -> function(base, deltas, touched); "sum" is the default (it holds quality at 2-4 workers, bench/SIMULATION.md)
 MERGES = {"mean": combine, "sum": sum_changes}
 
 

@@ -84,7 +84,7 @@ class Run:
     """One distributed training run: workers, shards, rounds and their bookkeeping."""
 
     def __init__(self, client, cfg: TrainConfig, round_tokens: int = ROUND_TOKENS, cache_dir=None, progress=None,
-                 merge: str = "mean"):
+                 merge: str = "sum"):
         self.client = client
         self.cfg = cfg
         self.round_tokens = round_tokens
@@ -392,7 +392,7 @@ def _drop(run_id):
 
 # ---------------------------------------------------------------- the API
 def fit(model, corpus, *, client=None, workers=None, scheduler=None, progress=None, checkpoint=None,
-        checkpoint_info=None, round_tokens: int = ROUND_TOKENS, resume_from=None, merge: str = "mean",
+        checkpoint_info=None, round_tokens: int = ROUND_TOKENS, resume_from=None, merge: str = "sum",
         on_epoch=None):
     """Train ``model`` (a fastw2v Word2Vec) data-parallel on a Dask cluster; returns the model.
 
@@ -404,7 +404,7 @@ def fit(model, corpus, *, client=None, workers=None, scheduler=None, progress=No
     checkpoint: a path written atomically at every epoch end but the last.
     resume_from: (start_epoch, syn0, syn1, bias, history, words) of a checkpoint.
     round_tokens: tokens per worker between syncs (None: one kernel call).
-    merge: "mean" (base + sum(delta) / workers that touched the row) or "sum" (base + sum(delta)).
+    merge: "sum" (base + sum(delta), the default) or "mean" (base + sum(delta) / workers that touched the row).
     """
     from ..config import default_threads
     from ..trainer import Progress
@@ -527,6 +527,6 @@ def resume(model, path, arrays, info, corpus, *, client=None, workers=None, sche
     rounds = (info.get("distributed") or {}).get("round_tokens")  # the same rounds: the same vectors
     return fit(model, corpus, client=client, workers=workers, scheduler=scheduler, progress=progress,
                checkpoint=checkpoint, checkpoint_info=keep, round_tokens=rounds,
-               merge=(info.get("distributed") or {}).get("merge", "mean"),
+               merge=(info.get("distributed") or {}).get("merge", "sum"),
                resume_from=(pos.epoch, arrays["syn0"], arrays["syn1"], arrays["bias"], pos.history,
                             model.wv.index_to_key))

@@ -242,7 +242,7 @@ def meta_of(result):
     return result["meta"]
 
 
-def combine_round(run_id, k: int, *results, merge: str = "mean"):
+def combine_round(run_id, k: int, *results, merge: str = "sum"):
     """The combine, run on one worker: new rows = base + sum(delta) / touching workers.
 
     This worker's base rows are every replica's base (all agree after each sync).

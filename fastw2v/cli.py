@@ -119,6 +119,13 @@ def _check_output_dir(path: Path):
                    "--exact draws them per pair, as word2vec C.")
 @click.option("--vectors", type=click.Choice(list(VECTOR_CHOICES)), default="in", show_default=True,
               help="What text/binary outputs hold: input, output or summed vectors.")
+@click.option("--subwords/--no-subwords", default=False, show_default=True,
+              help="fastText-style character n-grams: a word's input vector is the mean of its row and its "
+                   "n-gram rows, so words never seen get vectors too.")
+@click.option("--minn", type=int, default=3, show_default=True, help="Shortest n-gram (characters, with < and >).")
+@click.option("--maxn", type=int, default=6, show_default=True, help="Longest n-gram; 0 turns n-grams off.")
+@click.option("--buckets", type=int, default=2_000_000, show_default=True,
+              help="Hashed n-gram rows (memory: buckets x dim x 4 bytes).")
 @click.option("--cache-dir", type=click.Path(), default=None, help="Where the temporary token cache goes.")
 @click.option("--report", type=click.Path(), default=None, help="Write a JSON report of the run here.")
 @click.option("--plot-loss", type=click.Path(), default=None,

@@ -58,6 +58,10 @@ class TrainConfig:
     noise: str = "unigram"
     batch: bool = True
     vectors: str = "in"
+    subwords: bool = False
+    minn: int = 3
+    maxn: int = 6
+    buckets: int = 2_000_000
     extra: dict = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self):
@@ -99,6 +103,13 @@ class TrainConfig:
             raise ConfigError(f"min_alpha must be >= 0, got {self.min_alpha}")
         if self.alpha is not None and self.min_alpha > self.alpha:
             raise ConfigError(f"min_alpha ({self.min_alpha}) must not exceed alpha ({self.alpha})")
+        if not isinstance(self.subwords, bool):
+            raise ConfigError(f"subwords must be True or False, got {self.subwords!r}")
+        _int_at_least("minn", self.minn, 1, upper=1000)
+        _int_at_least("maxn", self.maxn, 0, upper=1000)
+        if self.maxn and self.maxn < self.minn:
+            raise ConfigError(f"maxn ({self.maxn}) must be >= minn ({self.minn}), or 0 to turn n-grams off")
+        _int_at_least("buckets", self.buckets, 1, upper=1 << 30)
         _finite_float("sample", self.sample)
         if self.sample < 0:
             raise ConfigError(f"sample must be >= 0 (0 turns subsampling off), got {self.sample}")
@@ -111,6 +122,11 @@ class TrainConfig:
         if self.min_alpha > alpha:
             raise ConfigError(f"min_alpha ({self.min_alpha}) must not exceed alpha ({alpha})")
         return dataclasses.replace(self, alpha=alpha, threads=threads)
+
+    @property
+    def ngrams(self) -> bool:
+        """True when words get character n-gram rows (``subwords`` on and ``maxn`` > 0)."""
+        return bool(self.subwords) and self.maxn > 0
 
     def kernel_codes(self) -> tuple[int, int]:
         """(model code, loss code) for the kernels."""

@@ -14,7 +14,8 @@ from .corpus import WorkDir, build_token_cache, corpus_files, read_files, read_s
 from .checkpoint import Checkpointer
 from .errors import ConfigError, CorpusError, FormatError
 from .keyedvectors import KeyedVectors
-from .trainer import CALL_TOKENS_PER_THREAD, Position, Progress, init_bias, init_weights, stretch_bounds, train
+from .trainer import (CALL_TOKENS_PER_THREAD, Position, Progress, init_bias, init_input_rows, init_weights,
+                      stretch_bounds, train)
 from .vocab import Vocab, build_vocab
 
 CONFIG_NAMES = [f.name for f in dataclasses.fields(TrainConfig) if f.name != "extra"]
@@ -49,6 +50,7 @@ class Word2Vec:
         self.wv: KeyedVectors | None = None
         self.syn1 = None
         self.bias = None
+        self._syn0 = None  # with n-grams: the (V + buckets, d) input matrix the kernels train
         self.history: list = []
         self.trace: list = []  # loss, words/s and alpha after every kernel call (for plots)
         self.report: dict = {}
@@ -69,9 +71,13 @@ class Word2Vec:
         def build(raw, work, progress):
             vocab, remap = build_vocab(raw.keys, raw.counts, cfg.min_count, cfg.max_vocab)
             cache = build_token_cache(raw, remap, cfg.max_sentence_length, work)
-            syn0, syn1, _ = init_weights(len(vocab), cfg.dim, cfg.seed)
-            self._set_weights(vocab.words, vocab.counts, syn0, syn1, init_bias(vocab.counts, cfg.loss))
+            if cfg.ngrams:  # V word rows and cfg.buckets n-gram rows, one matrix for the kernels
+                syn0 = init_input_rows(len(vocab) + cfg.buckets, cfg.dim, cfg.seed)
+                syn1 = np.zeros((len(vocab), cfg.dim), dtype=np.float32)
+            else:
+                syn0, syn1, _ = init_weights(len(vocab), cfg.dim, cfg.seed)
             self.config = cfg
+            self._set_weights(vocab.words, vocab.counts, syn0, syn1, init_bias(vocab.counts, cfg.loss))
             return cache, len(raw.keys)
 
         return self._run(corpus, build, progress, checkpoint, checkpoint_every, checkpoint_info, on_epoch=on_epoch)
@@ -180,11 +186,14 @@ class Word2Vec:
         ckpt_info["corpus_tokens"] = cache.n_tokens
         ckpt_info["corpus_raw_tokens"] = raw.n_tokens
         safe_point = Checkpointer(checkpoint, checkpoint_every, self, ckpt_info)
-        return train(cache, self.wv.counts, self.wv.vectors, self.syn1, self.bias, self.config, raw.n_tokens,
-                     progress, start=start, states=states, on_safe_point=safe_point, on_epoch=on_epoch)
+        table = self.wv.subword_table() if self.config.ngrams else None
+        return train(cache, self.wv.counts, self._input_matrix(), self.syn1, self.bias, self.config, raw.n_tokens,
+                     progress, start=start, states=states, on_safe_point=safe_point, on_epoch=on_epoch,
+                     subwords=table)
 
     def _finish(self, result, raw, timings, distinct_words):
         self.wv._norms = None  # the vectors moved in place: cached unit vectors are stale
+        self.wv.compose()  # with n-grams: the word vectors are means of rows that moved
         self.history = result.history
         self.trace = result.trace
         self.report = {
@@ -219,9 +228,43 @@ class Word2Vec:
         return m, arrays, info
 
     def _set_weights(self, words, counts, syn0, syn1, bias):
-        self.wv = KeyedVectors(words, syn0, counts)
+        """syn0: the input rows the kernels train: (V, d), or (V + buckets, d) when ``config.ngrams``."""
+        cfg = self.config
+        if cfg.ngrams:
+            n = len(words)
+            self.wv = KeyedVectors(words, counts=counts, vectors_vocab=syn0[:n], vectors_ngrams=syn0[n:],
+                                   minn=cfg.minn, maxn=cfg.maxn)
+            self._syn0 = syn0
+        else:
+            self.wv = KeyedVectors(words, syn0, counts)
+            self._syn0 = None
         self.syn1 = syn1
         self.bias = bias
+
+    def _input_matrix(self) -> np.ndarray:
+        """The input rows the kernels train (with n-grams: word rows then n-gram rows, one array).
+
+        A loaded subword model keeps its two blocks apart until it is trained
+        again; then they are joined once and the KeyedVectors rebound to views.
+        """
+        if not self.config.ngrams:
+            return self.wv.vectors
+        if self._syn0 is None:
+            wv = self.wv
+            n = len(wv)
+            full = np.empty((n + wv.buckets, wv.vector_size), dtype=np.float32)
+            full[:n] = wv.vectors_vocab
+            full[n:] = wv.vectors_ngrams
+            wv.vectors_vocab, wv.vectors_ngrams = full[:n], full[n:]
+            self._syn0 = full
+        return self._syn0
+
+    def _native_arrays(self) -> dict:
+        """The arrays of the native model: word rows ("syn0"), outputs, biases, counts, and n-gram rows."""
+        arrays = {"syn0": self.wv.vectors_vocab, "syn1": self.syn1, "bias": self.bias, "counts": self.wv.counts}
+        if self.wv.has_ngrams:
+            arrays["ngrams"] = self.wv.vectors_ngrams
+        return arrays
 
     # -------------------------------------------------------------- outputs
     def output_vectors(self, which: str | None = None) -> np.ndarray:
@@ -244,9 +287,7 @@ class Word2Vec:
         self._need_trained()
         kind = io.format_for(path, fmt)
         if kind == "native":
-            io.save_native(path, {"syn0": self.wv.vectors, "syn1": self.syn1, "bias": self.bias,
-                                  "counts": self.wv.counts},
-                           self.wv.index_to_key,
+            io.save_native(path, self._native_arrays(), self.wv.index_to_key,
                            {"config": self.config.to_dict(), "history": self.history, "report": self.report})
         else:
             io.save_word2vec(path, self.wv.index_to_key, self.output_vectors(vectors), binary=(kind == "binary"))
@@ -269,9 +310,18 @@ class Word2Vec:
                 or bias.shape != (len(words),) or syn0.shape[1] != cfg.dim or counts.shape != (len(words),)
                 or not np.issubdtype(counts.dtype, np.integer)):
             raise FormatError(f"{path}: corrupt model (matrix shapes do not match)")
+        ngrams = arrays.get("ngrams")
+        if cfg.ngrams != (ngrams is not None) or (ngrams is not None and (
+                ngrams.dtype != np.float32 or ngrams.shape != (cfg.buckets, cfg.dim))):
+            raise FormatError(f"{path}: corrupt model (n-gram rows do not match the settings)")
         m = cls(**{k: getattr(cfg, k) for k in CONFIG_NAMES})
         m.config = cfg
-        m._set_weights(words, counts.astype(np.int64), syn0, syn1, bias.astype(np.float32))
+        if ngrams is not None:
+            m.wv = KeyedVectors(words, counts=counts.astype(np.int64), vectors_vocab=syn0, vectors_ngrams=ngrams,
+                                minn=cfg.minn, maxn=cfg.maxn)
+            m._syn0, m.syn1, m.bias = None, syn1, bias.astype(np.float32)
+        else:
+            m._set_weights(words, counts.astype(np.int64), syn0, syn1, bias.astype(np.float32))
         m.history = list(meta.get("history", []))
         m.report = dict(meta.get("report", {}))
         return m

@@ -123,8 +123,8 @@ def _sentence(model, loss, batched, sent, syn0, syn1, tables, settings, alpha, s
     literally(model)
     literally(loss)
     literally(batched)
-    return driver.sentence(model, loss, batched, sent, len(sent), syn0, syn1, syn1[0], tables, settings, alpha,
-                           state, scratch, 0, np.int64(0), out)
+    return driver.sentence(model, loss, batched, False, sent, len(sent), syn0, syn1, syn1[0], tables,
+                           driver.no_subwords(), settings, alpha, state, scratch, 0, np.int64(0), out)
 
 
 @pytest.mark.parametrize("model,batched", [("sg", True), ("sg", False), ("cbow", True)])

@@ -252,14 +252,16 @@ def _fmt_loss(x) -> str:
 
 
 def load_vectors(path: str):
-    """KeyedVectors from a native model or a word2vec text/binary file (by extension)."""
+    """KeyedVectors from a native model, a word2vec text/binary file (by extension) or a fastText .bin."""
     p = Path(path)
     if not p.exists():
         fail(f"no such file: {path}")
-    if io.format_for(p) == "native":
-        return Word2Vec.load(p).wv
     from .keyedvectors import KeyedVectors
 
+    if io.is_fasttext_bin(p):  # a model fastText saved, whatever its extension
+        return KeyedVectors.load_fasttext(p)
+    if io.format_for(p) == "native":
+        return Word2Vec.load(p).wv
     return KeyedVectors.load_word2vec_format(p)
 
 

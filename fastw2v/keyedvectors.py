@@ -557,6 +557,20 @@ class KeyedVectors:
         io.save_word2vec(path, self.index_to_key, self.vectors, binary=binary)
 
     @classmethod
+    def load_fasttext(cls, path) -> "KeyedVectors":
+        """Word and n-gram vectors from a model fastText saved (``.bin``, as the published pretrained ones).
+
+        The vocabulary's vectors are composed as fastText's ``get_word_vector``;
+        unseen words get vectors from their n-grams. Read with struct reads and
+        size checks before any allocation, nothing unpickled. (``</s>`` is left out.)
+        """
+        ft = io.load_fasttext_bin(path)
+        if ft["maxn"] <= 0 or ft["ngram_rows"].shape[0] == 0:
+            return cls(ft["words"], ft["word_rows"], ft["counts"])
+        return cls(ft["words"], counts=ft["counts"], vectors_vocab=ft["word_rows"], vectors_ngrams=ft["ngram_rows"],
+                   minn=ft["minn"], maxn=ft["maxn"])
+
+    @classmethod
     def load_word2vec_format(cls, path, binary: bool | None = None) -> "KeyedVectors":
         """Read word2vec C's text or binary format (binary when ``.bin`` unless told)."""
         words, vectors = io.load_word2vec(path, binary=binary)

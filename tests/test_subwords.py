@@ -294,3 +294,69 @@ def test_misspelled_words_find_their_spelling_on_text8():
         assert wrong not in m.wv and right in m.wv
         hits += m.wv.most_similar(wrong, topn=1)[0][0] == right
     assert hits >= len(pairs) - 1
+
+
+# ------------------------------------------------------------ fastText .bin
+def write_fasttext_bin(path, words, rows, minn, maxn, bucket, dim, matrix_rows=None, version=12):
+    """A minimal model in fastText's binary layout (header, dictionary, input and output matrices)."""
+    import struct
+
+    out = [struct.pack("<ii", 793712314, version),
+           struct.pack("<12id", dim, 5, 5, 1, 5, 1, 2, 2, bucket, minn, maxn, 100, 1e-4),
+           struct.pack("<iiiqq", len(words), len(words), 0, 100, -1)]
+    for w in words:
+        out.append(w.encode("utf-8") + b"\0" + struct.pack("<qb", 10, 0))
+    m = rows.shape[0] if matrix_rows is None else matrix_rows
+    out += [b"\0", struct.pack("<qq", m, dim), rows.astype("<f4").tobytes(),
+            b"\0", struct.pack("<qq", len(words), dim), np.zeros((len(words), dim), "<f4").tobytes()]
+    path.write_bytes(b"".join(out))
+    return path
+
+
+def test_fasttext_bin_written_by_hand_loads_and_composes(tmp_path):
+    words, bucket, dim = ["</s>", "hello", "wörld"], 50, 4
+    rows = np.random.default_rng(0).normal(size=(len(words) + bucket, dim)).astype(np.float32)
+    p = write_fasttext_bin(tmp_path / "m.bin", words, rows, 3, 5, bucket, dim)
+    kv = fastw2v.KeyedVectors.load_fasttext(p)
+    assert kv.index_to_key == ["hello", "wörld"]  # </s> left out
+    grams = ngram_rows("wörld", 3, 5, bucket, 0)
+    assert np.allclose(kv["wörld"], np.vstack([rows[2:3], rows[3 + grams]]).mean(axis=0), atol=1e-6)
+    assert np.allclose(kv["hellö"], rows[3 + ngram_rows("hellö", 3, 5, bucket, 0)].mean(axis=0), atol=1e-6)
+
+
+def test_fasttext_bin_lies_are_refused_before_allocation(tmp_path):
+    from fastw2v.errors import FormatError
+
+    words, bucket, dim = ["hello"], 10, 4
+    rows = np.zeros((len(words) + bucket, dim), np.float32)
+    huge = write_fasttext_bin(tmp_path / "huge.bin", words, rows, 3, 6, bucket, dim, matrix_rows=10 ** 12)
+    with pytest.raises(FormatError, match="claims"):
+        fastw2v.KeyedVectors.load_fasttext(huge)
+    good = write_fasttext_bin(tmp_path / "good.bin", words, rows, 3, 6, bucket, dim)
+    cut = tmp_path / "cut.bin"
+    cut.write_bytes(good.read_bytes()[:120])
+    with pytest.raises(FormatError):
+        fastw2v.KeyedVectors.load_fasttext(cut)
+    old = write_fasttext_bin(tmp_path / "old.bin", words, rows, 3, 6, bucket, dim, version=99)
+    with pytest.raises(FormatError, match="version"):
+        fastw2v.KeyedVectors.load_fasttext(old)
+    with pytest.raises(FormatError, match="not a fastText"):
+        fastw2v.KeyedVectors.load_fasttext(DEMO)
+
+
+def test_fasttext_bin_equals_fasttexts_own_vectors(tmp_path):
+    fasttext = pytest.importorskip("fasttext")
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("the cat sat on the mat\nthe café was naïve\na dog\nok\nyes\n" * 30, encoding="utf-8")
+    m = fasttext.train_unsupervised(str(corpus), model="skipgram", minCount=1, minn=2, maxn=5, bucket=3000,
+                                    dim=8, epoch=2, verbose=0, thread=1)
+    assert m.words[0] == "</s>"  # the frequent end of line comes first: its removal shifts every row
+    path = tmp_path / "ft.bin"
+    m.save_model(str(path))
+    kv = fastw2v.KeyedVectors.load_fasttext(path)
+    assert kv.index_to_key == [w for w in m.words if w != "</s>"]
+    for w in kv.index_to_key + ["cafés", "unseen", "日本"]:
+        assert np.allclose(kv[w], m.get_word_vector(w), atol=1e-6), w
+    r = subprocess.run([sys.executable, "-m", "fastw2v", "similar", str(path), "cafés", "-n", "2"],
+                       capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr

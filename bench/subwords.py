@@ -15,7 +15,8 @@ words/s: fastw2v's training phase (compile excluded), fastText's own
 words before subsampling). Whole-process wall time and peak RSS beside them.
 
 Quality on the text8 sample (5 epochs, same settings, lr 0.05 for both, as
-fastText's skip-gram default; ``--seeds`` runs each): WordSim-353 Spearman and
+fastText's skip-gram default; one run per ``--seeds`` entry, fastText 0.9.2
+takes no seed): WordSim-353 Spearman and
 analogy accuracy (top 30k words) of the composed word vectors, by fastw2v's
 evaluation code for both.
 
@@ -139,28 +140,33 @@ def fasttext_vectors(model):
     return KeyedVectors(words, np.stack([model.get_word_vector(w) for w in words]))
 
 
-def quality(text8: Path, seeds: list, threads: int, epochs: int) -> dict:
-    import fasttext
-
+def quality(text8: Path, seeds: list, threads: int, epochs: int, tools=("fastw2v", "fastText")) -> dict:
     import fastw2v
 
     out = {"fastw2v": [], "fastText": []}
     for seed in seeds:
+        if "fastw2v" not in tools:
+            break
         m = fastw2v.Word2Vec(subwords=True, epochs=epochs, alpha=0.05, threads=threads, seed=seed,
                              **COMMON).fit(str(text8))
         out["fastw2v"].append(_scores(m.wv))
+        print(f"  seed {seed}: fastw2v {out['fastw2v'][-1]}", flush=True)
+    for seed in seeds:
+        if "fastText" not in tools:
+            break
+        import fasttext
+
         ft = fasttext.train_unsupervised(str(text8), model="skipgram", dim=COMMON["dim"], ws=COMMON["window"],
                                          neg=COMMON["negative"], t=COMMON["sample"], minCount=COMMON["min_count"],
                                          minn=COMMON["minn"], maxn=COMMON["maxn"], bucket=COMMON["buckets"],
-                                         epoch=epochs, thread=threads, lr=0.05, seed=seed, verbose=0)
+                                         epoch=epochs, thread=threads, lr=0.05, verbose=0)
         out["fastText"].append(_scores(fasttext_vectors(ft)))
-        print(f"  seed {seed}: fastw2v {out['fastw2v'][-1]}  fastText {out['fastText'][-1]}", flush=True)
+        print(f"  run {seed}: fastText {out['fastText'][-1]}", flush=True)
     return out
 
 
-def unseen_words(text8: Path, threads: int, epochs: int, n_words: int = 200, drop_below: int = 16) -> dict:
-    import fasttext
-
+def unseen_words(text8: Path, threads: int, epochs: int, n_words: int = 200, drop_below: int = 16,
+                 tools=("fastw2v", "fastText")) -> dict:
     import fastw2v
 
     ref = fastw2v.Word2Vec(epochs=epochs, sample=1e-4, threads=threads, seed=1, min_count=5).fit(str(text8))
@@ -172,11 +178,14 @@ def unseen_words(text8: Path, threads: int, epochs: int, n_words: int = 200, dro
 
     sub = fastw2v.Word2Vec(subwords=True, epochs=epochs, alpha=0.05, threads=threads, seed=1,
                            **dict(COMMON, min_count=drop_below)).fit(str(text8))
-    ft = fasttext.train_unsupervised(str(text8), model="skipgram", dim=COMMON["dim"], ws=COMMON["window"],
-                                     neg=COMMON["negative"], t=COMMON["sample"], minCount=drop_below,
-                                     minn=COMMON["minn"], maxn=COMMON["maxn"], bucket=COMMON["buckets"],
-                                     epoch=epochs, thread=threads, lr=0.05, seed=1, verbose=0)
-    ft_vocab = set(ft.words)
+    if "fastText" in tools:
+        import fasttext
+
+        ft = fasttext.train_unsupervised(str(text8), model="skipgram", dim=COMMON["dim"], ws=COMMON["window"],
+                                         neg=COMMON["negative"], t=COMMON["sample"], minCount=drop_below,
+                                         minn=COMMON["minn"], maxn=COMMON["maxn"], bucket=COMMON["buckets"],
+                                         epoch=epochs, thread=threads, lr=0.05, verbose=0)
+        ft_vocab = set(ft.words)
 
     def unit(v):
         v = np.asarray(v, dtype=np.float64)
@@ -184,8 +193,10 @@ def unseen_words(text8: Path, threads: int, epochs: int, n_words: int = 200, dro
         return v / n if n else v
 
     result = {}
-    for name, vec, known in (("fastw2v", lambda w: sub.wv[w], lambda w: w in sub.wv),
-                             ("fastText", ft.get_word_vector, lambda w: w in ft_vocab)):
+    cases = [("fastw2v", lambda w: sub.wv[w], lambda w: w in sub.wv)]
+    if "fastText" in tools:
+        cases.append(("fastText", ft.get_word_vector, lambda w: w in ft_vocab))
+    for name, vec, known in cases:
         sims, rand_rows, rand_words, top10 = [], [], [], []
         vocab = [w for w in (sub.wv.index_to_key if name == "fastw2v" else ft.words) if w != "</s>"]
         spread = float(np.std(sub.wv.vectors)) if name == "fastw2v" else 0.1
@@ -222,6 +233,7 @@ def main():
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--skip-speed", action="store_true")
     ap.add_argument("--skip-quality", action="store_true")
+    ap.add_argument("--tools", nargs="+", default=["fastw2v", "fastText"], help="whose quality to measure")
     ap.add_argument("--json", default=None)
     a = ap.parse_args()
     out = {"settings": dict(COMMON, threads=a.threads)}
@@ -234,9 +246,9 @@ def main():
         if not a.skip_quality:
             text8 = decompress(Path(a.text8), work)
             print(f"quality on {a.text8}, {a.epochs} epochs:", flush=True)
-            out["quality"] = quality(text8, a.seeds, a.threads, a.epochs)
+            out["quality"] = quality(text8, a.seeds, a.threads, a.epochs, a.tools)
             print("unseen words:", flush=True)
-            out["unseen"] = unseen_words(text8, a.threads, a.epochs)
+            out["unseen"] = unseen_words(text8, a.threads, a.epochs, tools=a.tools)
     if a.json:
         Path(a.json).write_text(json.dumps(out, indent=2, default=float))
 

@@ -39,6 +39,8 @@ class TrainConfig:
 
     ``alpha=None`` means the model's default (0.025 for sg, 0.05 for cbow) and
     ``threads=None`` all cores; :meth:`resolved` fills both in.
+    ``subwords`` adds fastText's character n-grams of ``minn``..``maxn``
+    characters hashed into ``buckets`` extra input rows (``maxn=0``: none).
     """
 
     model: str = "sg"

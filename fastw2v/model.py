@@ -31,7 +31,9 @@ class Word2Vec:
     ``min_alpha``, ``epochs``, ``min_count``, ``max_vocab``, ``sample``,
     ``seed``, ``threads`` (None: all cores), ``max_sentence_length``,
     ``noise``, ``batch`` (share the k noise draws across a centre word's
-    context, the fast default) and ``vectors`` (what word2vec outputs hold).
+    context, the fast default), ``vectors`` (what word2vec outputs hold) and
+    ``subwords``, ``minn``, ``maxn``, ``buckets`` (fastText-style character
+    n-grams: every string gets a vector; see :mod:`fastw2v.subwords`).
     Plus ``cache_dir`` (where the temporary token cache goes) and ``quiet``.
 
     After :meth:`fit`: ``wv`` (:class:`KeyedVectors` of the input vectors),

@@ -100,9 +100,12 @@ def build_tables(counts: np.ndarray, cfg: TrainConfig) -> Tables:
 
 
 def max_candidates(tables: Tables, cfg: TrainConfig) -> int:
-    """Columns the per-thread candidate buffers need: 1 + k, or the deepest Huffman path."""
+    """Columns the per-thread candidate buffers need: 1 + k, the deepest Huffman path, or (subword
+    skip-gram with shared noise) the window's 2 * window true words + k."""
     if cfg.loss == "hs":
         return max(1, int(tables.hs_points.shape[1]))
+    if cfg.ngrams and cfg.model == "sg" and cfg.batch and cfg.loss in ("ns", "nce"):
+        return 2 * cfg.window + max(cfg.negative, 1)  # a whole window's true words and the shared draws
     return 1 + max(cfg.negative, 1)
 
 

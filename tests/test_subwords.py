@@ -14,7 +14,7 @@ from fastw2v.sampler import alias_draw
 from fastw2v.subwords import fnv1a_fasttext, ngram_rows, ngrams, subword_table
 
 from .conftest import DEMO
-from .test_kernels import D, K, _sentence, ref_ns, setup
+from .test_kernels import D, K, _sentence, ref_ns, setup, sigmoid
 
 # What fastText 0.9.2 (fasttext-wheel) answers for get_subwords with minn 3, maxn 6,
 # bucket 2,000,000, minus its nwords: the n-grams and their bucket rows.
@@ -100,12 +100,16 @@ def ref_sub_sentence(model, batched, sent, syn0, syn1, tables, window, alpha, st
 
     A word's input is the mean of its rows ids[ptr[w]:ptr[w+1]]; the gradient of
     that mean goes, unscaled, to every row in the list (twice to a row listed twice).
+    Skip-gram: the centre's vector predicts each context word; batched, the k noise
+    draws are shared by the window's m pairs (a draw equal to j of the true words
+    weighs m - j), exact, one step per pair as fastText.
     """
     prob, alias = tables.noise_prob, tables.noise_alias
     syn0 = syn0.astype(np.float64).copy()
     syn1 = syn1.astype(np.float64).copy()
     rows_of = lambda w: ids[ptr[w]:ptr[w + 1]]  # noqa: E731
     n = len(sent)
+    hits = 0
     for i in range(n):
         half = window - randbelow(state, window)
         ctx = [sent[j] for j in range(max(0, i - half), min(n, i + half + 1)) if j != i]
@@ -119,20 +123,25 @@ def ref_sub_sentence(model, batched, sent, syn0, syn1, tables, window, alpha, st
             np.add.at(syn0, rows, GH[0])
             continue
         rows = rows_of(sent[i])
-        total = np.zeros(syn0.shape[1])
-        h = syn0[rows].mean(axis=0, keepdims=True)
-        for t in ctx:  # the centre's composed vector predicts each context word
-            if not batched:
-                h = syn0[rows].mean(axis=0, keepdims=True)
+        if batched:  # one composed h against the whole window, k draws shared by its m pairs
+            h = syn0[rows].mean(axis=0)
+            m = len(ctx)
+            cand = ctx + [alias_draw(prob, alias, state) for _ in range(K)]
+            U = syn1[cand].copy()
+            f = sigmoid(U @ h)
+            weights = np.array([1.0] * m + [m - ctx.count(w) for w in cand[m:]])
+            hits += sum(w in ctx for w in cand[m:])
+            G = alpha * np.where(np.arange(len(cand)) < m, 1.0 - f, -f) * weights
+            for c, w in enumerate(cand):
+                syn1[w] += G[c] * h
+            np.add.at(syn0, rows, G @ U)
+            continue
+        for t in ctx:  # fastText: per pair, compose, step, update the centre's rows
+            h = syn0[rows].mean(axis=0, keepdims=True)
             cand = [t] + [alias_draw(prob, alias, state) for _ in range(K)]
             GH, syn1, _ = ref_ns(h, t, syn1, cand, alpha)
-            if batched:
-                total += GH[0]
-            else:
-                np.add.at(syn0, rows, GH[0])
-        if batched:
-            np.add.at(syn0, rows, total)
-    return syn0, syn1
+            np.add.at(syn0, rows, GH[0])
+    return syn0, syn1, hits
 
 
 @pytest.mark.parametrize("model,batched", [("sg", True), ("sg", False), ("cbow", True)])
@@ -148,8 +157,11 @@ def test_subword_sentence_kernels_equal_reference(model, batched):
     sent = np.array([3, 7, 1, 0, 7, 12, 5, 2, 9], dtype=np.int32)
     window, alpha = 3, 0.05
     st_ref = seed_states(5, 1)[0]
-    ref0, ref1 = ref_sub_sentence(model, batched, list(sent), syn0, syn1, tables, window, alpha, st_ref, ptr, ids)
-    scratch = driver.make_scratch(1, len(sent), window, D, K + 1)
+    ref0, ref1, hits = ref_sub_sentence(model, batched, list(sent), syn0, syn1, tables, window, alpha, st_ref, ptr,
+                                        ids)
+    if model == "sg" and batched:
+        assert hits > 0  # the sentence exercises draws equal to true words
+    scratch = driver.make_scratch(1, len(sent), window, D, 2 * window + K)
     st = seed_states(5, 1)[0]
     _sentence(driver.SG if model == "sg" else driver.CBOW, driver.NS, batched, sent, syn0, syn1, tables,
               driver.Settings(window, K, 1), np.float32(alpha), st, scratch, np.zeros(16), True,

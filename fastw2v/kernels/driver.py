@@ -21,8 +21,9 @@ from numba.extending import overload
 
 from ..config import LOSSES, MODELS
 from . import hs, ns, sampled
-from .common import FASTMATH
+from .common import FASTMATH, apply_batch, corrected_logit, dot_rows, sigmoid_and_softplus
 from .rng import randbelow, uniform
+from ..sampler import alias_draw
 
 SG, CBOW = MODELS["sg"], MODELS["cbow"]
 NS, HS, NCE, SOFTMAX = LOSSES["ns"], LOSSES["hs"], LOSSES["nce"], LOSSES["softmax"]
@@ -233,14 +234,103 @@ def _window_targets(sent, n, i, window, state, ctx):
     return m
 
 
+@njit(inline="always")
+def _shared_noise_step(H, targets, m, GH, syn1, bias, tables, negative, alpha, state, cand, G, want_loss, corrected):
+    """One input h = H[0] against m true words and k noise draws shared by all m (ns, nce).
+
+    The sum over the m pairs of the per-pair logistic losses, with the same k
+    draws for every pair (HogBatch's sharing, in fastText's orientation):
+    loss = sum_j softplus(-z_tj) + sum_n (m - hits_n) softplus(z_n), where hits_n
+    counts the true words equal to draw n (a draw equal to a pair's own true word
+    is skipped for that pair, as word2vec C skips it). corrected: NCE's logits
+    h.u + b - log kQ (and bias updates); else negative sampling's h.u.
+    cand: [targets, draws]; G (1, m + k) the gradients, scaled by alpha.
+    Writes dL/dh (scaled) into GH[0]; returns the summed loss.
+    """
+    d = H.shape[1]
+    for c in range(m):
+        cand[c] = targets[c]
+    for s in range(negative):
+        cand[m + s] = alias_draw(tables.noise_prob, tables.noise_alias, state)
+    n_c = m + negative
+    loss = 0.0
+    for c in range(n_c):
+        w = cand[c]
+        weight = 1.0
+        if c >= m:
+            hits = 0
+            for j in range(m):
+                if targets[j] == w:
+                    hits += 1
+            weight = np.float32(m - hits)
+            if hits == m:
+                G[0, c] = 0.0
+                continue
+        if corrected:
+            z = corrected_logit(H, 0, syn1, bias, tables.noise_logq, w, d)
+        else:
+            z = dot_rows(H, 0, syn1, w, d)
+        f, l_pos, l_neg = sigmoid_and_softplus(z)
+        if c < m:
+            G[0, c] = (1.0 - f) * alpha
+            if want_loss:
+                loss += l_pos
+        else:
+            G[0, c] = -f * alpha * weight
+            if want_loss:
+                loss += weight * l_neg
+    apply_batch(H, 1, GH, syn1, cand, n_c, G, d)
+    if corrected:
+        for c in range(n_c):
+            bias[cand[c]] += G[0, c]
+    return loss
+
+
+def window_step(loss, H, targets, m, GH, syn1, bias, tables, negative, alpha, state, cand, G, want_loss):
+    """One composed input H[0] predicting the m words targets[:m]; its summed gradient into GH[0].
+
+    ns and nce share one set of noise draws across the m pairs; hs and sampled
+    softmax take one loss step per pair (their candidates belong to the target).
+    Returns the summed loss.
+    """
+    raise NotImplementedError("window_step is called from Numba code only")
+
+
+@overload(window_step, inline="always", prefer_literal=True)
+def _window_step(loss, H, targets, m, GH, syn1, bias, tables, negative, alpha, state, cand, G, want_loss):
+    code = _literal(loss, "loss")
+    if code in (NS, NCE):
+        corrected = code == NCE
+
+        def shared(loss, H, targets, m, GH, syn1, bias, tables, negative, alpha, state, cand, G, want_loss):
+            return _shared_noise_step(H, targets, m, GH, syn1, bias, tables, negative, alpha, state, cand, G,
+                                      want_loss, corrected)
+        return shared
+    step = LOSS_STEPS[code]
+
+    def per_pair(loss, H, targets, m, GH, syn1, bias, tables, negative, alpha, state, cand, G, want_loss):
+        d = H.shape[1]
+        lv = 0.0
+        for q in range(d):
+            GH[0, q] = 0.0
+        for r in range(m):  # GH[1] takes each pair's gradient, GH[0] their sum
+            lv += step(H[0:1], 1, GH[1:2], targets[r], syn1, bias, tables, negative, alpha, state, cand, G,
+                       want_loss)
+            for q in range(d):
+                GH[0, q] += GH[1, q]
+        return lv
+    return per_pair
+
+
 def _sg_sub_batched(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, sub, settings, alpha, state,
                     scratch, t, counter, out):
     """Skip-gram with n-grams: the centre word's composed vector predicts each context word.
 
-    One loss call per (centre, context) pair with fresh noise draws, as fastText;
-    the composition is built once per centre word and the pairs' input gradients
-    are summed and added to its rows once (the centre's rows are fixed for the
-    window, a delayed update in the Hogwild spirit).
+    The composition is built once per centre word, the window's pairs are scored
+    against it (ns and nce share their noise draws across the window, see
+    :func:`window_step`), and the summed input gradient is added to the centre's
+    rows once: the centre's rows stay fixed for its window, a delayed update in
+    the Hogwild spirit, where fastText recomposes and updates after every pair.
     """
     d = syn0.shape[1]
     ctx, H, GH, cand, G = scratch.ctx[t], scratch.H[t], scratch.GH[t], scratch.cand[t], scratch.G[t]
@@ -251,14 +341,8 @@ def _sg_sub_batched(model, loss, batched, subwords, sent, n, syn0, syn1, bias, t
         counter += 1
         want = counter % settings.loss_every == 0
         _compose(sub, sent[i], syn0, H, 0, d)
-        for q in range(d):
-            H[1, q] = 0.0  # the summed gradient (scratch rows >= 2: window >= 1)
-        lv = 0.0
-        for r in range(m):
-            lv += loss_step(loss, H[0:1], 1, GH[0:1], ctx[r], syn1, bias, tables, settings.negative, alpha, state,
-                            cand, G, want)
-            _add_row(H[1], GH[0], d)
-        _scatter_sub(sub, sent[i], syn0, H, 1, d)
+        lv = window_step(loss, H, ctx, m, GH, syn1, bias, tables, settings.negative, alpha, state, cand, G, want)
+        _scatter_sub(sub, sent[i], syn0, GH, 0, d)
         if want:
             out[ST_LOSS] += lv
             out[ST_LOSS_N] += m

@@ -22,8 +22,9 @@ evaluation code for both.
 
 Unseen words: a list of words seen 5-15 times in the text8 sample is dropped
 from the vocabulary (min count 16); each word's vector is then built from its
-n-grams, and compared with its 10 nearest neighbours in a plain word2vec model
-trained with min count 5 (the reference for what the word means). Reported:
+n-grams, and compared with its 10 nearest neighbours among the words that stay
+in the vocabulary, in a plain word2vec model trained with min count 5 (the
+reference for what the word means). Reported:
 the mean cosine between the n-gram vector and those neighbours (as the trained
 model sees them), against the same for random rows (what an Embedding layer
 without subwords gives an unseen word) and for random vocabulary words.
@@ -76,13 +77,16 @@ def decompress(src: Path, dst_dir: Path) -> Path:
     return dst
 
 
+SHARE_NOISE = False  # --share-noise: fastw2v's subword skip-gram shares noise draws across a window
+
+
 def run_fastw2v(corpus: Path, work: Path, threads: int, epochs: int, tag: str) -> dict:
     report = work / f"fw-{tag}.json"
     cmd = [sys.executable, "-m", "fastw2v", "train", str(corpus), "-o", str(work / f"fw-{tag}.fw2v"), "--subwords",
            "--dim", str(COMMON["dim"]), "--window", str(COMMON["window"]), "--negative", str(COMMON["negative"]),
            "--sample", str(COMMON["sample"]), "--min-count", str(COMMON["min_count"]), "--minn", str(COMMON["minn"]),
            "--maxn", str(COMMON["maxn"]), "--buckets", str(COMMON["buckets"]), "--epochs", str(epochs),
-           "--threads", str(threads), "--report", str(report), "-q"]
+           "--threads", str(threads), "--report", str(report), "-q"] + (["--share-noise"] if SHARE_NOISE else [])
     t = time.perf_counter()
     p = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ, PYTHONPATH=str(ROOT)))
     wall = time.perf_counter() - t
@@ -148,7 +152,7 @@ def quality(text8: Path, seeds: list, threads: int, epochs: int, tools=("fastw2v
         if "fastw2v" not in tools:
             break
         m = fastw2v.Word2Vec(subwords=True, epochs=epochs, alpha=0.05, threads=threads, seed=seed,
-                             **COMMON).fit(str(text8))
+                             share_noise=SHARE_NOISE, **COMMON).fit(str(text8))
         out["fastw2v"].append(_scores(m.wv))
         print(f"  seed {seed}: fastw2v {out['fastw2v'][-1]}", flush=True)
     for seed in seeds:
@@ -174,10 +178,11 @@ def unseen_words(text8: Path, threads: int, epochs: int, n_words: int = 200, dro
     rng = np.random.default_rng(0)
     pool = sorted(w for w, c in counts.items() if c < drop_below and len(w) >= 5)
     test = [str(w) for w in rng.choice(pool, size=min(n_words, len(pool)), replace=False)]
-    neighbours = {w: [x for x, _ in ref.wv.most_similar(w, topn=10)] for w in test}
+    staying = int(np.sum(ref.wv.counts >= drop_below))  # frequency order: the words that stay come first
+    neighbours = {w: [x for x, _ in ref.wv.most_similar(w, topn=10, restrict_vocab=staying)] for w in test}
 
     sub = fastw2v.Word2Vec(subwords=True, epochs=epochs, alpha=0.05, threads=threads, seed=1,
-                           **dict(COMMON, min_count=drop_below)).fit(str(text8))
+                           share_noise=SHARE_NOISE, **dict(COMMON, min_count=drop_below)).fit(str(text8))
     if "fastText" in tools:
         import fasttext
 
@@ -233,10 +238,13 @@ def main():
     ap.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--skip-speed", action="store_true")
     ap.add_argument("--skip-quality", action="store_true")
+    ap.add_argument("--share-noise", action="store_true", help="fastw2v with --share-noise")
     ap.add_argument("--tools", nargs="+", default=["fastw2v", "fastText"], help="whose quality to measure")
     ap.add_argument("--json", default=None)
     a = ap.parse_args()
-    out = {"settings": dict(COMMON, threads=a.threads)}
+    global SHARE_NOISE
+    SHARE_NOISE = a.share_noise
+    out = {"settings": dict(COMMON, threads=a.threads, share_noise=a.share_noise)}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         if not a.skip_speed:

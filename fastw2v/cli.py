@@ -126,6 +126,9 @@ def _check_output_dir(path: Path):
 @click.option("--maxn", type=int, default=6, show_default=True, help="Longest n-gram; 0 turns n-grams off.")
 @click.option("--buckets", type=int, default=2_000_000, show_default=True,
               help="Hashed n-gram rows (memory: buckets x dim x 4 bytes).")
+@click.option("--share-noise", is_flag=True, default=False,
+              help="With --subwords, skip-gram, ns/nce, --batch: one set of noise draws per window instead of per "
+                   "pair (fewer output rows touched; measured a little lower quality).")
 @click.option("--cache-dir", type=click.Path(), default=None, help="Where the temporary token cache goes.")
 @click.option("--report", type=click.Path(), default=None, help="Write a JSON report of the run here.")
 @click.option("--plot-loss", type=click.Path(), default=None,

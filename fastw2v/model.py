@@ -33,7 +33,8 @@ class Word2Vec:
     ``noise``, ``batch`` (share the k noise draws across a centre word's
     context, the fast default), ``vectors`` (what word2vec outputs hold) and
     ``subwords``, ``minn``, ``maxn``, ``buckets`` (fastText-style character
-    n-grams: every string gets a vector; see :mod:`fastw2v.subwords`).
+    n-grams: every string gets a vector; see :mod:`fastw2v.subwords`) and
+    ``share_noise`` (subword skip-gram: noise draws shared across a window).
     Plus ``cache_dir`` (where the temporary token cache goes) and ``quiet``.
 
     After :meth:`fit`: ``wv`` (:class:`KeyedVectors` of the input vectors),

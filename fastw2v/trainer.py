@@ -104,7 +104,7 @@ def max_candidates(tables: Tables, cfg: TrainConfig) -> int:
     skip-gram with shared noise) the window's 2 * window true words + k."""
     if cfg.loss == "hs":
         return max(1, int(tables.hs_points.shape[1]))
-    if cfg.ngrams and cfg.model == "sg" and cfg.batch and cfg.loss in ("ns", "nce"):
+    if cfg.ngrams and cfg.share_noise and cfg.model == "sg" and cfg.batch and cfg.loss in ("ns", "nce"):
         return 2 * cfg.window + max(cfg.negative, 1)  # a whole window's true words and the shared draws
     return 1 + max(cfg.negative, 1)
 
@@ -307,7 +307,7 @@ class KernelRunner:
                                        np.ascontiguousarray(subwords[1], dtype=np.int32))
         else:
             self.sub = driver.no_subwords()
-        self.settings = driver.Settings(int(cfg.window), int(cfg.negative), int(loss_every))
+        self.settings = driver.Settings(int(cfg.window), int(cfg.negative), int(loss_every), int(cfg.share_noise))
         # scratch is indexed by the worker's thread id, which can be any of Numba's threads
         self.scratch = driver.make_scratch(max(self.n_threads, numba.config.NUMBA_NUM_THREADS),
                                            max(1, min(cfg.max_sentence_length, max_sentence_length)), cfg.window,

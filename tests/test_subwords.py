@@ -95,14 +95,15 @@ def test_table_equals_fasttext_package(tmp_path):
 
 
 # ------------------------------------------------------------------ kernels
-def ref_sub_sentence(model, batched, sent, syn0, syn1, tables, window, alpha, state, ptr, ids):
+def ref_sub_sentence(model, batched, sent, syn0, syn1, tables, window, alpha, state, ptr, ids, share=False):
     """NumPy replay of the subword sentence loops with the same random draws.
 
     A word's input is the mean of its rows ids[ptr[w]:ptr[w+1]]; the gradient of
     that mean goes, unscaled, to every row in the list (twice to a row listed twice).
-    Skip-gram: the centre's vector predicts each context word; batched, the k noise
-    draws are shared by the window's m pairs (a draw equal to j of the true words
-    weighs m - j), exact, one step per pair as fastText.
+    Skip-gram: the centre's vector predicts each context word; batched, it is
+    composed once per window and updated once, with fresh draws per pair or (share)
+    k draws shared by the window's m pairs (a draw equal to j of the true words
+    weighs m - j); exact, one step per pair as fastText.
     """
     prob, alias = tables.noise_prob, tables.noise_alias
     syn0 = syn0.astype(np.float64).copy()
@@ -123,6 +124,15 @@ def ref_sub_sentence(model, batched, sent, syn0, syn1, tables, window, alpha, st
             np.add.at(syn0, rows, GH[0])
             continue
         rows = rows_of(sent[i])
+        if batched and not share:  # one composed h for the window, fresh draws per pair, one update
+            h = syn0[rows].mean(axis=0, keepdims=True)
+            total = np.zeros(syn0.shape[1])
+            for t in ctx:
+                cand = [t] + [alias_draw(prob, alias, state) for _ in range(K)]
+                GH, syn1, _ = ref_ns(h, t, syn1, cand, alpha)
+                total += GH[0]
+            np.add.at(syn0, rows, total)
+            continue
         if batched:  # one composed h against the whole window, k draws shared by its m pairs
             h = syn0[rows].mean(axis=0)
             m = len(ctx)
@@ -144,8 +154,9 @@ def ref_sub_sentence(model, batched, sent, syn0, syn1, tables, window, alpha, st
     return syn0, syn1, hits
 
 
-@pytest.mark.parametrize("model,batched", [("sg", True), ("sg", False), ("cbow", True)])
-def test_subword_sentence_kernels_equal_reference(model, batched):
+@pytest.mark.parametrize("model,batched,share", [("sg", True, False), ("sg", True, True), ("sg", False, False),
+                                                 ("cbow", True, False)])
+def test_subword_sentence_kernels_equal_reference(model, batched, share):
     _, syn1, tables = setup(2)
     V = syn1.shape[0]
     words = [f"w{i}" if i % 3 else f"wörd{i}" for i in range(V)]
@@ -158,13 +169,13 @@ def test_subword_sentence_kernels_equal_reference(model, batched):
     window, alpha = 3, 0.05
     st_ref = seed_states(5, 1)[0]
     ref0, ref1, hits = ref_sub_sentence(model, batched, list(sent), syn0, syn1, tables, window, alpha, st_ref, ptr,
-                                        ids)
-    if model == "sg" and batched:
+                                        ids, share)
+    if share:
         assert hits > 0  # the sentence exercises draws equal to true words
     scratch = driver.make_scratch(1, len(sent), window, D, 2 * window + K)
     st = seed_states(5, 1)[0]
     _sentence(driver.SG if model == "sg" else driver.CBOW, driver.NS, batched, sent, syn0, syn1, tables,
-              driver.Settings(window, K, 1), np.float32(alpha), st, scratch, np.zeros(16), True,
+              driver.Settings(window, K, 1, int(share)), np.float32(alpha), st, scratch, np.zeros(16), True,
               driver.Subwords(ptr, ids))
     assert np.abs(syn0 - ref0).max() < 1e-5
     assert np.abs(syn1 - ref1).max() < 1e-5

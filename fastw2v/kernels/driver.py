@@ -48,7 +48,8 @@ Scratch = namedtuple("Scratch", "sent ctx H GH cand G")
 #: word w's input rows are ids[ptr[w]:ptr[w+1]]: ptr int64 (V + 1,), ids int32 (its own row, then n-grams)
 Subwords = namedtuple("Subwords", "ptr ids")
 #: integer settings the sentence loops read
-Settings = namedtuple("Settings", "window negative loss_every")
+#: (share_noise: subword skip-gram with ns/nce shares one set of noise draws across a window)
+Settings = namedtuple("Settings", "window negative loss_every share_noise", defaults=(0,))
 
 
 def _literal(code, what):
@@ -286,29 +287,28 @@ def _shared_noise_step(H, targets, m, GH, syn1, bias, tables, negative, alpha, s
     return loss
 
 
-def window_step(loss, H, targets, m, GH, syn1, bias, tables, negative, alpha, state, cand, G, want_loss):
+def window_step(loss, H, targets, m, GH, syn1, bias, tables, negative, alpha, state, cand, G, want_loss, share):
     """One composed input H[0] predicting the m words targets[:m]; its summed gradient into GH[0].
 
-    ns and nce share one set of noise draws across the m pairs; hs and sampled
-    softmax take one loss step per pair (their candidates belong to the target).
-    Returns the summed loss.
+    By default one loss step per pair, each with its own noise draws, as
+    fastText. With ``share`` (ns and nce only) the m pairs share one set of k
+    draws (:func:`_shared_noise_step`): about (m + k) instead of m (1 + k)
+    output rows per window. Returns the summed loss.
     """
     raise NotImplementedError("window_step is called from Numba code only")
 
 
 @overload(window_step, inline="always", prefer_literal=True)
-def _window_step(loss, H, targets, m, GH, syn1, bias, tables, negative, alpha, state, cand, G, want_loss):
+def _window_step(loss, H, targets, m, GH, syn1, bias, tables, negative, alpha, state, cand, G, want_loss, share):
     code = _literal(loss, "loss")
-    if code in (NS, NCE):
-        corrected = code == NCE
+    step = LOSS_STEPS[code]
+    can_share = code in (NS, NCE)
+    corrected = code == NCE
 
-        def shared(loss, H, targets, m, GH, syn1, bias, tables, negative, alpha, state, cand, G, want_loss):
+    def impl(loss, H, targets, m, GH, syn1, bias, tables, negative, alpha, state, cand, G, want_loss, share):
+        if can_share and share:
             return _shared_noise_step(H, targets, m, GH, syn1, bias, tables, negative, alpha, state, cand, G,
                                       want_loss, corrected)
-        return shared
-    step = LOSS_STEPS[code]
-
-    def per_pair(loss, H, targets, m, GH, syn1, bias, tables, negative, alpha, state, cand, G, want_loss):
         d = H.shape[1]
         lv = 0.0
         for q in range(d):
@@ -319,7 +319,7 @@ def _window_step(loss, H, targets, m, GH, syn1, bias, tables, negative, alpha, s
             for q in range(d):
                 GH[0, q] += GH[1, q]
         return lv
-    return per_pair
+    return impl
 
 
 def _sg_sub_batched(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, sub, settings, alpha, state,
@@ -327,9 +327,9 @@ def _sg_sub_batched(model, loss, batched, subwords, sent, n, syn0, syn1, bias, t
     """Skip-gram with n-grams: the centre word's composed vector predicts each context word.
 
     The composition is built once per centre word, the window's pairs are scored
-    against it (ns and nce share their noise draws across the window, see
-    :func:`window_step`), and the summed input gradient is added to the centre's
-    rows once: the centre's rows stay fixed for its window, a delayed update in
+    against it (each with its own noise draws, or with ``settings.share_noise``
+    one set shared by the window, see :func:`window_step`), and the summed input
+    gradient is added to the centre's rows once: the centre's rows stay fixed for its window, a delayed update in
     the Hogwild spirit, where fastText recomposes and updates after every pair.
     """
     d = syn0.shape[1]
@@ -341,7 +341,8 @@ def _sg_sub_batched(model, loss, batched, subwords, sent, n, syn0, syn1, bias, t
         counter += 1
         want = counter % settings.loss_every == 0
         _compose(sub, sent[i], syn0, H, 0, d)
-        lv = window_step(loss, H, ctx, m, GH, syn1, bias, tables, settings.negative, alpha, state, cand, G, want)
+        lv = window_step(loss, H, ctx, m, GH, syn1, bias, tables, settings.negative, alpha, state, cand, G, want,
+                         settings.share_noise)
         _scatter_sub(sub, sent[i], syn0, GH, 0, d)
         if want:
             out[ST_LOSS] += lv

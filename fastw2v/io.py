@@ -370,28 +370,24 @@ def load_fasttext_bin(path):
             raise FormatError(f"{path}: corrupt fastText dictionary header ({n_entries} entries)")
         if prune_size > 0:
             raise FormatError(f"{path}: pruned (quantized) fastText models are not supported")
-        words, counts, keep = [], [], []
-        blob = None
-        for i in range(n_entries):
-            # words are NUL-terminated: read ahead in chunks instead of byte by byte
-            if blob is None or blob.find(b"\0") < 0:
-                blob = (blob or b"") + f.read(1 << 16)
-                if blob.find(b"\0") < 0:
+        words, counts = [], []
+        buf, pos = b"", 0  # words are NUL-terminated: parse a read-ahead buffer, not byte by byte
+        for _ in range(n_entries):
+            end = buf.find(b"\0", pos)
+            while end < 0 or len(buf) < end + 10:
+                more = f.read(1 << 20)
+                if not more:
                     raise FormatError(f"{path}: truncated fastText dictionary")
-            end = blob.index(b"\0")
-            if len(blob) < end + 10:
-                blob += f.read(1 << 16)
-                if len(blob) < end + 10:
-                    raise FormatError(f"{path}: truncated fastText dictionary")
-            word = blob[:end].decode("utf-8", "replace")
-            count = int.from_bytes(blob[end + 1:end + 9], "little", signed=True)
-            kind = blob[end + 9]
-            blob = blob[end + 10:]
-            if kind == 0:
+                buf, pos = buf[pos:] + more, 0
+                end = buf.find(b"\0")
+            word = buf[pos:end].decode("utf-8", "replace")
+            count = int.from_bytes(buf[end + 1:end + 9], "little", signed=True)
+            kind = buf[end + 9]
+            pos = end + 10
+            if kind == 0:  # a word (1: a label of a supervised model)
                 words.append(word)
                 counts.append(count)
-                keep.append(i)
-        f.seek(f.tell() - len(blob or b""))  # give back what was read ahead
+        f.seek(f.tell() - (len(buf) - pos))  # give back what was read ahead
         quant_input = r.take(1)[0]
         if quant_input:
             raise FormatError(f"{path}: quantized fastText models (.ftz) are not supported")

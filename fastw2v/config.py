@@ -124,7 +124,7 @@ class TrainConfig:
     # --------------------------------------------------------------- derived
     def resolved(self) -> "TrainConfig":
         """A copy with ``alpha`` and ``threads`` filled in."""
-        alpha = DEFAULT_ALPHA[self.model] if self.alpha is None else self.alpha
+        alpha = self.default_alpha() if self.alpha is None else self.alpha
         threads = default_threads() if self.threads is None else self.threads
         if self.min_alpha > alpha:
             raise ConfigError(f"min_alpha ({self.min_alpha}) must not exceed alpha ({alpha})")
@@ -134,6 +134,12 @@ class TrainConfig:
     def ngrams(self) -> bool:
         """True when words get character n-gram rows (``subwords`` on and ``maxn`` > 0)."""
         return bool(self.subwords) and self.maxn > 0
+
+    def default_alpha(self) -> float:
+        """0.025 sg, 0.05 cbow; 0.05 for both with n-grams (fastText's skip-gram rate: at 0.025 the
+        n-gram rows of the text8 sample stay crowded and unseen words find poor neighbours, in
+        fastText as in fastw2v)."""
+        return 0.05 if self.ngrams else DEFAULT_ALPHA[self.model]
 
     def kernel_codes(self) -> tuple[int, int]:
         """(model code, loss code) for the kernels."""

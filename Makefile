@@ -18,7 +18,7 @@ $(RUN_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e .
 	touch $@
 
-# the test set on top: pytest, gensim, scipy, matplotlib, hypothesis, dask, torch
+# the test set on top: pytest, gensim, scipy, matplotlib, hypothesis, dask, fasttext-wheel, torch
 $(DEV_STAMP): $(RUN_STAMP)
 	$(BIN)/python -m pip install -q -e ".[dev,dask]"
 	# PyTorch (CPU build) only for the to_torch() test; fastw2v itself does not need it

@@ -128,7 +128,6 @@ class Checkpointer:
         m = self.model
         meta = {"config": m.config.to_dict(), "history": position.history, "report": {},
                 "checkpoint": dict(self.info, position=position.to_dict())}
-        io.save_native(self.path, {"syn0": m.wv.vectors, "syn1": m.syn1, "bias": m.bias, "counts": m.wv.counts,
-                                   "states": np.asarray(states)}, m.wv.index_to_key, meta)
+        io.save_native(self.path, dict(m._native_arrays(), states=np.asarray(states)), m.wv.index_to_key, meta)
         self.last = time.monotonic()
         self.written += 1

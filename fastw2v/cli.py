@@ -223,6 +223,16 @@ def refuse_clobbering(inputs, outputs, may_replace=()):
                    "--exact draws them per pair, as word2vec C.")
 @click.option("--vectors", type=click.Choice(list(VECTOR_CHOICES)), default="in", show_default=True,
               help="What text/binary outputs hold: input, output or summed vectors.")
+@click.option("--subwords/--no-subwords", default=False, show_default=True,
+              help="fastText-style character n-grams: a word's input vector is the mean of its row and its "
+                   "n-gram rows, so words never seen get vectors too.")
+@click.option("--minn", type=int, default=3, show_default=True, help="Shortest n-gram (characters, with < and >).")
+@click.option("--maxn", type=int, default=6, show_default=True, help="Longest n-gram; 0 turns n-grams off.")
+@click.option("--buckets", type=int, default=2_000_000, show_default=True,
+              help="Hashed n-gram rows (memory: buckets x dim x 4 bytes).")
+@click.option("--share-noise", is_flag=True, default=False,
+              help="With --subwords, skip-gram, ns/nce, --batch: one set of noise draws per window instead of per "
+                   "pair (fewer output rows touched; measured a little lower quality).")
 @click.option("--cache-dir", type=click.Path(), default=None, help="Where the temporary token cache goes.")
 @click.option("--report", type=click.Path(), default=None, help="Write a JSON report of the run here.")
 @click.option("--plot-loss", type=click.Path(), default=None,
@@ -427,14 +437,16 @@ def _fmt_loss(x) -> str:
 
 
 def load_vectors(path: str):
-    """KeyedVectors from a native model or a word2vec text/binary file (by extension)."""
+    """KeyedVectors from a native model, a word2vec text/binary file (by extension) or a fastText .bin."""
     p = Path(path)
     if not p.exists():
         fail(f"no such file: {path}")
-    if io.format_for(p) == "native":
-        return Word2Vec.load(p).wv
     from .keyedvectors import KeyedVectors
 
+    if io.is_fasttext_bin(p):  # a model fastText saved, whatever its extension
+        return KeyedVectors.load_fasttext(p)
+    if io.format_for(p) == "native":
+        return Word2Vec.load(p).wv
     return KeyedVectors.load_word2vec_format(p)
 
 

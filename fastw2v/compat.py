@@ -241,11 +241,7 @@ class KeyedVectors(_KeyedVectors):
         """Take over the words, arrays and caches of ``kv`` (after training replaced them)."""
         if kv is self:
             return
-        self.index_to_key = kv.index_to_key
-        self.key_to_index = kv.key_to_index
-        self.vectors = kv.vectors
-        self.counts = kv.counts
-        self._norms = kv._norms
+        self.__dict__.update(kv.__dict__)  # words, arrays, caches and the n-gram state, all shared
 
     # --------------------------------------------------------------- lookup
     def get_index(self, key, default=None):

@@ -466,3 +466,122 @@ def export_npy(out_dir, words, vectors: np.ndarray) -> list:
     with atomic_write(vocab_path) as f:
         f.write(("\n".join(words) + "\n").encode("utf-8"))
     return [npy_path, vocab_path]
+
+
+# ------------------------------------------------------------------ fastText
+FASTTEXT_MAGIC = 793712314
+FASTTEXT_VERSIONS = (12,)  # fastText 0.9's format (the published cc.*.bin models)
+_FT_MODELS = {1: "cbow", 2: "sg", 3: "supervised"}
+
+
+def is_fasttext_bin(path) -> bool:
+    """True if the file starts with fastText's magic number (its .bin/.ftz models)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError:
+        return False
+    return len(head) == 4 and int.from_bytes(head, "little", signed=True) == FASTTEXT_MAGIC
+
+
+class _Reader:
+    """Little-endian struct reads that refuse to run past the end of the file."""
+
+    def __init__(self, f, path, size):
+        self.f, self.path, self.size = f, path, size
+
+    def left(self) -> int:
+        return self.size - self.f.tell()
+
+    def take(self, n: int) -> bytes:
+        if n > self.left():
+            raise FormatError(f"{self.path}: truncated fastText model")
+        return self.f.read(n)
+
+    def ints(self, fmt: str):
+        import struct
+
+        return struct.unpack("<" + fmt, self.take(struct.calcsize("<" + fmt)))
+
+    def matrix(self, what: str):
+        m, n = self.ints("qq")
+        if m < 0 or n < 1 or n > MAX_DIM or m * n * 4 > self.left():
+            raise FormatError(f"{self.path}: the {what} matrix claims {m} x {n} floats, more than the "
+                              f"{self.left()} bytes left: truncated or not a fastText model")
+        out = np.fromfile(self.f, dtype="<f4", count=m * n)
+        if out.size != m * n:
+            raise FormatError(f"{self.path}: truncated fastText model")
+        return out.reshape(m, n).astype(np.float32, copy=False)
+
+
+def load_fasttext_bin(path):
+    """Read a model fastText saved (``.bin``; not quantized ``.ftz``), without trusting its header.
+
+    Every count is checked against the bytes left in the file before anything is
+    allocated; nothing is unpickled or executed. Returns a dict: ``words`` (list
+    of str, the vocabulary without labels and without ``</s>``), ``counts``
+    (int64), ``word_rows`` float32 (len(words), dim), ``ngram_rows`` float32
+    (bucket, dim), ``minn``, ``maxn``, ``dim``, ``model`` ('sg', 'cbow' or 'supervised').
+    """
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        f = open(path, "rb")
+    except OSError as e:
+        raise FormatError(f"cannot open {path}: {e.strerror or e}") from None
+    with f:
+        r = _Reader(f, path, size)
+        magic, version = r.ints("ii")
+        if magic != FASTTEXT_MAGIC:
+            raise FormatError(f"{path}: not a fastText model (no magic number)")
+        if version not in FASTTEXT_VERSIONS:
+            raise FormatError(f"{path}: fastText model version {version} is not supported")
+        (dim, _ws, _epoch, _min_count, _neg, word_ngrams, _loss, model, bucket, minn, maxn, _lr_update,
+         _t) = r.ints("12id")
+        if not (0 < dim <= MAX_DIM) or bucket < 0 or minn < 0 or maxn < 0 or model not in _FT_MODELS:
+            raise FormatError(f"{path}: corrupt fastText header (dim {dim}, bucket {bucket}, minn {minn}, "
+                              f"maxn {maxn}, model {model})")
+        n_entries, n_words, n_labels, _n_tokens, prune_size = r.ints("iiiqq")
+        # each entry takes at least 10 bytes (a terminating 0, an int64 count, a type byte)
+        if n_entries < 0 or n_words < 0 or n_labels < 0 or n_words + n_labels != n_entries \
+                or n_entries * 10 > r.left():
+            raise FormatError(f"{path}: corrupt fastText dictionary header ({n_entries} entries)")
+        if prune_size > 0:
+            raise FormatError(f"{path}: pruned (quantized) fastText models are not supported")
+        words, counts = [], []
+        buf, pos = b"", 0  # words are NUL-terminated: parse a read-ahead buffer, not byte by byte
+        for _ in range(n_entries):
+            end = buf.find(b"\0", pos)
+            while end < 0 or len(buf) < end + 10:
+                more = f.read(1 << 20)
+                if not more:
+                    raise FormatError(f"{path}: truncated fastText dictionary")
+                buf, pos = buf[pos:] + more, 0
+                end = buf.find(b"\0")
+            word = buf[pos:end].decode("utf-8", "replace")
+            count = int.from_bytes(buf[end + 1:end + 9], "little", signed=True)
+            kind = buf[end + 9]
+            pos = end + 10
+            if kind == 0:  # a word (1: a label of a supervised model)
+                words.append(word)
+                counts.append(count)
+        f.seek(f.tell() - (len(buf) - pos))  # give back what was read ahead
+        quant_input = r.take(1)[0]
+        if quant_input:
+            raise FormatError(f"{path}: quantized fastText models (.ftz) are not supported")
+        rows = r.matrix("input")
+    if rows.shape[1] != dim or rows.shape[0] != n_words + bucket or len(words) != n_words:
+        raise FormatError(f"{path}: the input matrix is {rows.shape[0]} x {rows.shape[1]}, the header says "
+                          f"{n_words} words + {bucket} buckets of dimension {dim}")
+    word_rows, ngram_rows = rows[:n_words], rows[n_words:]
+    # </s> (the end of line) has no n-grams in fastText: keep it out of the vocabulary
+    if "</s>" in words:
+        j = words.index("</s>")
+        words.pop(j)
+        counts.pop(j)
+        word_rows = np.delete(word_rows, j, axis=0)
+    if not np.isfinite(rows[:: max(1, rows.shape[0] // 1000)]).all():
+        raise FormatError(f"{path}: vectors contain NaN or inf")
+    return {"words": words, "counts": np.asarray(counts, dtype=np.int64), "word_rows": word_rows,
+            "ngram_rows": ngram_rows, "minn": int(minn), "maxn": int(maxn), "dim": int(dim),
+            "model": _FT_MODELS[model], "word_ngrams": int(word_ngrams)}

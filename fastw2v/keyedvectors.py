@@ -7,6 +7,7 @@ import numpy as np
 
 from . import io
 from .errors import FormatError
+from .subwords import compose_rows, ngram_rows, subword_table
 
 DATA_DIR = Path(__file__).parent / "data"
 
@@ -16,9 +17,35 @@ class KeyedVectors:
 
     vectors: float32 (n_words, dim); row i is the vector of ``index_to_key[i]``.
     counts: int64 (n_words,) corpus counts, or None when unknown (word2vec files).
+
+    With character n-grams (a model trained with ``subwords``, or a fastText
+    model): ``vectors_ngrams`` float32 (buckets, dim) holds the n-gram rows,
+    ``vectors_vocab`` the words' own rows (then ``vectors`` is not given: it is
+    composed, row i the mean of word i's own row and its n-gram rows, as
+    fastText's word vectors), and ``minn``/``maxn`` the n-gram lengths. Any
+    string then has a vector when it has an n-gram (:meth:`has_vector`):
+    ``wv["unseen"]`` is the mean of its n-gram rows. ``"w" in wv`` stays
+    vocabulary membership. Without n-grams ``vectors_vocab is vectors``.
     """
 
-    def __init__(self, index_to_key, vectors, counts=None):
+    def __init__(self, index_to_key, vectors=None, counts=None, vectors_ngrams=None, minn: int = 3, maxn: int = 6,
+                 vectors_vocab=None):
+        self.vectors_ngrams = None
+        self._table = None
+        self.minn, self.maxn = int(minn), int(maxn)
+        if vectors_ngrams is not None:
+            if vectors_vocab is None:
+                raise ValueError("n-gram rows need the words' own rows (vectors_vocab)")
+            vectors_vocab = np.asarray(vectors_vocab, dtype=np.float32)
+            vectors_ngrams = np.asarray(vectors_ngrams, dtype=np.float32)
+            if (vectors_ngrams.ndim != 2 or vectors_vocab.ndim != 2 or vectors_ngrams.shape[1] != vectors_vocab.shape[1]
+                    or vectors_ngrams.shape[0] < 1):
+                raise ValueError("vectors_ngrams must be (buckets, dim) with the words' dim")
+            self.vectors_ngrams = vectors_ngrams
+            self._vectors_vocab = vectors_vocab
+            vectors = np.empty_like(vectors_vocab) if vectors is None else vectors
+        elif vectors is None:
+            raise ValueError("give the vectors")
         vectors = np.asarray(vectors, dtype=np.float32)
         if vectors.ndim != 2 or vectors.shape[0] != len(index_to_key):
             raise ValueError("vectors must be (len(index_to_key), dim)")
@@ -29,6 +56,83 @@ class KeyedVectors:
         self.vectors = vectors
         self.counts = None if counts is None else np.asarray(counts, dtype=np.int64)
         self._norms = None
+        if self.vectors_ngrams is not None:
+            self.compose()
+
+    @property
+    def vectors_vocab(self) -> np.ndarray:
+        """float32 (V, d): the words' own rows; without n-grams, ``vectors`` itself (whatever it is now)."""
+        return self.vectors if self.vectors_ngrams is None else self._vectors_vocab
+
+    @vectors_vocab.setter
+    def vectors_vocab(self, rows):
+        if self.vectors_ngrams is None:
+            self.vectors = rows
+        else:
+            self._vectors_vocab = rows
+
+    # ------------------------------------------------------------- subwords
+    @property
+    def has_ngrams(self) -> bool:
+        """True when out-of-vocabulary words get vectors from character n-grams."""
+        return self.vectors_ngrams is not None
+
+    @property
+    def buckets(self) -> int:
+        return 0 if self.vectors_ngrams is None else self.vectors_ngrams.shape[0]
+
+    def subword_table(self):
+        """(ptr, ids) of every vocabulary word's rows (see :func:`fastw2v.subwords.subword_table`), cached."""
+        if self._table is None:
+            self._table = subword_table(self.index_to_key, self.minn, self.maxn, self.buckets)
+        return self._table
+
+    def compose(self):
+        """Recompute ``vectors`` from the word and n-gram rows (after they were trained further)."""
+        if self.vectors_ngrams is None:
+            return
+        ptr, ids = self.subword_table()
+        compose_rows(self.vectors_vocab, self.vectors_ngrams, ptr, ids, self.vectors)
+        self._norms = None
+
+    def ngram_ids(self, word) -> np.ndarray:
+        """Rows of ``vectors_ngrams`` (int64) that make up ``word``'s n-grams (empty without n-grams)."""
+        if self.vectors_ngrams is None:
+            return np.zeros(0, dtype=np.int64)
+        return ngram_rows(str(word), self.minn, self.maxn, self.buckets, 0)
+
+    def has_vector(self, word) -> bool:
+        """True if ``wv[word]`` gives a vector: ``word`` is in the vocabulary, or it has an n-gram."""
+        return word in self.key_to_index or (isinstance(word, str) and self.ngram_ids(word).size > 0)
+
+    can_build = has_vector
+
+    def _oov_vector(self, word):
+        """Mean of ``word``'s n-gram rows (float32 (dim,)), or None when it has none."""
+        if not isinstance(word, str):
+            return None
+        rows = self.ngram_ids(word)
+        if rows.size == 0:
+            return None
+        return self.vectors_ngrams[rows].mean(axis=0, dtype=np.float32)
+
+    def _vector_and_index(self, word):
+        """(vector, vocabulary index or None); KeyError when no vector can be built."""
+        i = self.key_to_index.get(word)
+        if i is not None:
+            return self.vectors[i], i
+        v = self._oov_vector(word)
+        if v is None:
+            raise KeyError(self._unknown_message(word))
+        return v, None
+
+    def _unit_and_index(self, word):
+        """(unit vector, vocabulary index or None) of a word, composed from n-grams when unknown."""
+        i = self.key_to_index.get(word)
+        if i is not None:
+            return self.get_normed_vectors()[i], i
+        v, _ = self._vector_and_index(word)
+        return _unit(v.astype(np.float32)), None
 
     # ---------------------------------------------------------------- lookup
     def __len__(self):
@@ -49,15 +153,19 @@ class KeyedVectors:
 
     def __getitem__(self, word):
         if isinstance(word, str):
-            return self.vectors[self.get_index(word)]
-        return np.stack([self.vectors[self.get_index(w)] for w in word])
+            return self._vector_and_index(word)[0]
+        return np.stack([self._vector_and_index(w)[0] for w in word])
 
     def get_vector(self, word, norm: bool = False):
-        i = self.get_index(word)
-        return self.get_normed_vectors()[i] if norm else self.vectors[i]
+        if norm:
+            return self._unit_and_index(word)[0]
+        return self._vector_and_index(word)[0]
 
     def _unknown_message(self, word) -> str:
         import difflib
+
+        if self.vectors_ngrams is not None:
+            return f"word {word!r} is not in the vocabulary and has no character n-gram of {self.minn}-{self.maxn}"
 
         close = difflib.get_close_matches(str(word), self.index_to_key[:200_000], n=3, cutoff=0.6)
         hint = f"; closest words: {', '.join(close)}" if close else ""
@@ -85,8 +193,7 @@ class KeyedVectors:
     # --------------------------------------------------------------- queries
     def similarity(self, w1, w2) -> float:
         """Cosine similarity of two words."""
-        n = self.get_normed_vectors()
-        return float(n[self.get_index(w1)] @ n[self.get_index(w2)])
+        return float(self._unit_and_index(w1)[0] @ self._unit_and_index(w2)[0])
 
     def distance(self, w1, w2) -> float:
         """1 - cosine similarity."""
@@ -110,7 +217,6 @@ class KeyedVectors:
         positive, negative = list(positive or []), list(negative or [])
         if not positive and not negative:
             raise ValueError("give at least one positive or negative word")
-        normed = self.get_normed_vectors()
         query = np.zeros(self.vector_size, dtype=np.float64)
         used = []
         for items, sign in ((positive, 1.0), (negative, -1.0)):
@@ -120,9 +226,10 @@ class KeyedVectors:
                         raise ValueError(f"vector must have shape ({self.vector_size},)")
                     query += sign * item
                 else:
-                    i = self.get_index(item)
-                    used.append(i)
-                    query += sign * normed[i]
+                    v, i = self._unit_and_index(item)
+                    if i is not None:
+                        used.append(i)
+                    query += sign * v
         query /= len(positive) + len(negative)
         return _unit(query).astype(np.float32), used
 
@@ -149,13 +256,12 @@ class KeyedVectors:
         if not positive:
             raise ValueError("most_similar_cosmul needs at least one positive word")
         normed = self._limited(restrict_vocab)
-        all_normed = self.get_normed_vectors()
-        pos = [all_normed[self.get_index(w)] for w in positive]
-        neg = [all_normed[self.get_index(w)] for w in negative]
+        pos = [self._unit_and_index(w)[0] for w in positive]
+        neg = [self._unit_and_index(w)[0] for w in negative]
         pos_s = [(1.0 + normed @ v) / 2.0 for v in pos]
         neg_s = [(1.0 + normed @ v) / 2.0 for v in neg]
         score = np.prod(pos_s, axis=0) / (np.prod(neg_s, axis=0) + 1e-6)
-        exclude = {self.key_to_index[w] for w in positive + negative}
+        exclude = {self.key_to_index[w] for w in positive + negative if w in self.key_to_index}
         return self._best(score, topn, exclude)
 
     def similar_by_vector(self, vector, topn: int = 10, restrict_vocab: int | None = None):
@@ -171,8 +277,7 @@ class KeyedVectors:
         words = list(words)
         if not words:
             raise ValueError("doesnt_match needs at least one word")
-        normed = self.get_normed_vectors()
-        vecs = np.stack([normed[self.get_index(w)] for w in words])
+        vecs = np.stack([self._unit_and_index(w)[0] for w in words])
         mean = _unit(vecs.mean(axis=0))
         return words[int(np.argmin(vecs @ mean))]
 
@@ -337,22 +442,29 @@ class KeyedVectors:
         return limit, fold, ok_vocab
 
     # ------------------------------------------------------------ pipelines
-    def embedding_matrix(self, word_index=None, oov: str = "random", padding_idx: int | None = 0,
+    def embedding_matrix(self, word_index=None, oov: str | None = None, padding_idx: int | None = 0,
                          seed: int = 0):
         """A float32 weight matrix for an Embedding layer, row i = the vector of token id i.
 
         word_index: mapping word -> id (e.g. Keras ``Tokenizer.word_index``, whose ids
         start at 1). None means fastw2v's own ids shifted by one (word
         ``index_to_key[i]`` gets id i + 1), with row 0 for padding.
-        oov: rows of words fastw2v does not know: "random" (normal with the
-        vectors' standard deviation, seeded), "zeros" or "mean" (the mean vector).
+        oov: rows of words fastw2v does not know: "subword" (composed from their
+        character n-grams, as ``wv[word]``; the default when the vectors have
+        n-grams; a word without any n-gram gets zeros), "random" (normal with
+        the vectors' standard deviation, seeded; the default otherwise),
+        "zeros" or "mean" (the mean vector).
         padding_idx: this row is all zeros (None: no padding row).
 
         Returns ``(matrix, n_missing)``: matrix float32 (max id + 1, dim) and the
         number of words in ``word_index`` that fastw2v does not know.
         """
-        if oov not in ("random", "zeros", "mean"):
-            raise ValueError(f"oov must be 'random', 'zeros' or 'mean', not {oov!r}")
+        if oov is None:
+            oov = "subword" if self.has_ngrams else "random"
+        if oov not in ("subword", "random", "zeros", "mean"):
+            raise ValueError(f"oov must be 'subword', 'random', 'zeros' or 'mean', not {oov!r}")
+        if oov == "subword" and not self.has_ngrams:
+            raise ValueError("oov='subword' needs vectors trained with subwords (character n-grams)")
         d = self.vector_size
         if word_index is None:
             matrix = np.zeros((len(self) + 1, d), dtype=np.float32)
@@ -372,9 +484,13 @@ class KeyedVectors:
             j = self.key_to_index.get(word)
             if j is None:
                 missing.append(int(i))
+                if oov == "subword":
+                    v = self._oov_vector(word)
+                    if v is not None:
+                        matrix[int(i)] = v
             else:
                 matrix[int(i)] = self.vectors[j]
-        if missing:
+        if missing and oov != "subword":
             miss = np.asarray(missing, dtype=np.int64)
             if oov == "random":
                 rng = np.random.default_rng(seed)
@@ -433,7 +549,7 @@ class KeyedVectors:
                 out[row, maxlen - len(seq):] = seq
         return out
 
-    def to_torch(self, freeze: bool = True, word_index=None, oov: str = "random"):
+    def to_torch(self, freeze: bool = True, word_index=None, oov: str | None = None):
         """A ``torch.nn.Embedding`` holding :meth:`embedding_matrix` (row 0 = padding).
 
         torch is imported only here; it is not a dependency of fastw2v.
@@ -449,6 +565,20 @@ class KeyedVectors:
     def save_word2vec_format(self, path, binary: bool = False):
         """Write word2vec C's text (default) or binary format, atomically."""
         io.save_word2vec(path, self.index_to_key, self.vectors, binary=binary)
+
+    @classmethod
+    def load_fasttext(cls, path) -> "KeyedVectors":
+        """Word and n-gram vectors from a model fastText saved (``.bin``, as the published pretrained ones).
+
+        The vocabulary's vectors are composed as fastText's ``get_word_vector``;
+        unseen words get vectors from their n-grams. Read with struct reads and
+        size checks before any allocation, nothing unpickled. (``</s>`` is left out.)
+        """
+        ft = io.load_fasttext_bin(path)
+        if ft["maxn"] <= 0 or ft["ngram_rows"].shape[0] == 0:
+            return cls(ft["words"], ft["word_rows"], ft["counts"])
+        return cls(ft["words"], counts=ft["counts"], vectors_vocab=ft["word_rows"], vectors_ngrams=ft["ngram_rows"],
+                   minn=ft["minn"], maxn=ft["maxn"])
 
     @classmethod
     def load_word2vec_format(cls, path, binary: bool | None = None) -> "KeyedVectors":

@@ -14,7 +14,8 @@ from .corpus import WorkDir, build_token_cache, corpus_files, read_files, read_s
 from .checkpoint import Checkpointer, validate_info
 from .errors import ConfigError, CorpusError, FormatError
 from .keyedvectors import KeyedVectors
-from .trainer import CALL_TOKENS_PER_THREAD, Position, Progress, init_bias, init_weights, stretch_bounds, train
+from .trainer import (CALL_TOKENS_PER_THREAD, Position, Progress, init_bias, init_input_rows, init_weights,
+                      stretch_bounds, train)
 from .vocab import Vocab, build_vocab
 
 CONFIG_NAMES = [f.name for f in dataclasses.fields(TrainConfig) if f.name != "extra"]
@@ -30,7 +31,10 @@ class Word2Vec:
     ``min_alpha``, ``epochs``, ``min_count``, ``max_vocab``, ``sample``,
     ``seed``, ``threads`` (None: all cores), ``max_sentence_length``,
     ``noise``, ``batch`` (share the k noise draws across a centre word's
-    context, the fast default) and ``vectors`` (what word2vec outputs hold).
+    context, the fast default), ``vectors`` (what word2vec outputs hold) and
+    ``subwords``, ``minn``, ``maxn``, ``buckets`` (fastText-style character
+    n-grams: every string gets a vector; see :mod:`fastw2v.subwords`) and
+    ``share_noise`` (subword skip-gram: noise draws shared across a window).
     Plus ``cache_dir`` (where the temporary token cache goes) and ``quiet``.
 
     After :meth:`fit`: ``wv`` (:class:`KeyedVectors` of the input vectors),
@@ -49,6 +53,7 @@ class Word2Vec:
         self.wv: KeyedVectors | None = None
         self.syn1 = None
         self.bias = None
+        self._syn0 = None  # with n-grams: the (V + buckets, d) input matrix the kernels train
         self.history: list = []
         self.trace: list = []  # loss, words/s and alpha after every kernel call (for plots)
         self.report: dict = {}
@@ -77,6 +82,8 @@ class Word2Vec:
 
             if keep is not None:
                 raise ConfigError("a vocabulary rule (keep=) works in local training only")
+            if self.config.ngrams:
+                raise ConfigError("subwords train on one machine only for now (no --workers/--scheduler)")
 
             return fit_distributed(self, corpus, client=client, workers=workers, scheduler=scheduler,
                                    progress=progress, checkpoint=checkpoint, checkpoint_info=checkpoint_info,
@@ -245,11 +252,14 @@ class Word2Vec:
             self.history = position.history  # the finished epochs, readable from on_epoch hooks
             checkpointer(position, states)
 
-        return train(cache, self.wv.counts, self.wv.vectors, self.syn1, self.bias, self.config, raw.n_tokens,
-                     progress, start=start, states=states, on_safe_point=safe_point, on_epoch=on_epoch)
+        table = self.wv.subword_table() if self.config.ngrams else None
+        return train(cache, self.wv.counts, self._input_matrix(), self.syn1, self.bias, self.config, raw.n_tokens,
+                     progress, start=start, states=states, on_safe_point=safe_point, on_epoch=on_epoch,
+                     subwords=table)
 
     def _finish(self, result, raw, timings, distinct_words):
         self.wv._norms = None  # the vectors moved in place: cached unit vectors are stale
+        self.wv.compose()  # with n-grams: the word vectors are means of rows that moved
         self.history = result.history
         self.trace = result.trace
         self.report = {
@@ -283,13 +293,20 @@ class Word2Vec:
     def _new_vocab(self, raw, cfg, keep=None):
         """Vocabulary of ``raw`` and initial weights; sets ``config``; returns the provisional -> final id map."""
         vocab, remap = build_vocab(raw.keys, raw.counts, cfg.min_count, cfg.max_vocab, keep=keep)
-        syn0, syn1, _ = init_weights(len(vocab), cfg.dim, cfg.seed)
+        if cfg.ngrams:  # V word rows and cfg.buckets n-gram rows, one matrix for the kernels
+            syn0 = init_input_rows(len(vocab) + cfg.buckets, cfg.dim, cfg.seed)
+            syn1 = np.zeros((len(vocab), cfg.dim), dtype=np.float32)
+        else:
+            syn0, syn1, _ = init_weights(len(vocab), cfg.dim, cfg.seed)
+        self.config = cfg  # before _set_weights, which reads whether there are n-gram rows
         self._set_weights(vocab.words, vocab.counts, syn0, syn1, init_bias(vocab.counts, cfg.loss))
-        self.config = cfg
         return remap
 
     def _grow_vocab(self, raw, cfg, keep=None) -> int:
         """Append the new words of ``raw`` that pass the vocabulary rule; returns how many."""
+        if self.config.ngrams:
+            raise ConfigError("growing the vocabulary of a model with subwords is not supported: train a new "
+                              "model (unseen words already get vectors from their n-grams)")
         everything, _ = build_vocab(raw.keys, raw.counts, 1, None, keep=lambda w, c, m: np.ones(len(w), bool))
         rule = keep if keep is not None else (lambda w, c, m: c >= m)
         kept = np.asarray(rule(everything.words, everything.counts, cfg.min_count), dtype=bool)
@@ -314,9 +331,43 @@ class Word2Vec:
         return n_new
 
     def _set_weights(self, words, counts, syn0, syn1, bias):
-        self.wv = KeyedVectors(words, syn0, counts)
+        """syn0: the input rows the kernels train: (V, d), or (V + buckets, d) when ``config.ngrams``."""
+        cfg = self.config
+        if cfg.ngrams:
+            n = len(words)
+            self.wv = KeyedVectors(words, counts=counts, vectors_vocab=syn0[:n], vectors_ngrams=syn0[n:],
+                                   minn=cfg.minn, maxn=cfg.maxn)
+            self._syn0 = syn0
+        else:
+            self.wv = KeyedVectors(words, syn0, counts)
+            self._syn0 = None
         self.syn1 = syn1
         self.bias = bias
+
+    def _input_matrix(self) -> np.ndarray:
+        """The input rows the kernels train (with n-grams: word rows then n-gram rows, one array).
+
+        A loaded subword model keeps its two blocks apart until it is trained
+        again; then they are joined once and the KeyedVectors rebound to views.
+        """
+        if not self.config.ngrams:
+            return self.wv.vectors
+        if self._syn0 is None:
+            wv = self.wv
+            n = len(wv)
+            full = np.empty((n + wv.buckets, wv.vector_size), dtype=np.float32)
+            full[:n] = wv.vectors_vocab
+            full[n:] = wv.vectors_ngrams
+            wv.vectors_vocab, wv.vectors_ngrams = full[:n], full[n:]
+            self._syn0 = full
+        return self._syn0
+
+    def _native_arrays(self) -> dict:
+        """The arrays of the native model: word rows ("syn0"), outputs, biases, counts, and n-gram rows."""
+        arrays = {"syn0": self.wv.vectors_vocab, "syn1": self.syn1, "bias": self.bias, "counts": self.wv.counts}
+        if self.wv.has_ngrams:
+            arrays["ngrams"] = self.wv.vectors_ngrams
+        return arrays
 
     # -------------------------------------------------------------- outputs
     def output_vectors(self, which: str | None = None) -> np.ndarray:
@@ -339,9 +390,7 @@ class Word2Vec:
         self._need_trained()
         kind = io.format_for(path, fmt)
         if kind == "native":
-            io.save_native(path, {"syn0": self.wv.vectors, "syn1": self.syn1, "bias": self.bias,
-                                  "counts": self.wv.counts},
-                           self.wv.index_to_key,
+            io.save_native(path, self._native_arrays(), self.wv.index_to_key,
                            {"config": self.config.to_dict(), "history": self.history, "report": self.report})
         else:
             io.save_word2vec(path, self.wv.index_to_key, self.output_vectors(vectors), binary=(kind == "binary"))
@@ -369,9 +418,18 @@ class Word2Vec:
             raise FormatError(f"{path}: corrupt model (matrix shapes do not match)")
         if counts.size and counts.min() < 0:  # the noise tables of further training need counts >= 0
             raise FormatError(f"{path}: corrupt model (negative word counts)")
+        ngrams = arrays.get("ngrams")
+        if cfg.ngrams != (ngrams is not None) or (ngrams is not None and (
+                ngrams.dtype != np.float32 or ngrams.shape != (cfg.buckets, cfg.dim))):
+            raise FormatError(f"{path}: corrupt model (n-gram rows do not match the settings)")
         m = cls(**{k: getattr(cfg, k) for k in CONFIG_NAMES})
         m.config = cfg
-        m._set_weights(words, counts.astype(np.int64), syn0, syn1, bias.astype(np.float32))
+        if ngrams is not None:
+            m.wv = KeyedVectors(words, counts=counts.astype(np.int64), vectors_vocab=syn0, vectors_ngrams=ngrams,
+                                minn=cfg.minn, maxn=cfg.maxn)
+            m._syn0, m.syn1, m.bias = None, syn1, bias.astype(np.float32)
+        else:
+            m._set_weights(words, counts.astype(np.int64), syn0, syn1, bias.astype(np.float32))
         m.history = list(history)
         m.report = dict(report)
         return m

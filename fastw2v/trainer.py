@@ -46,6 +46,25 @@ def init_weights(n_words: int, dim: int, seed: int):
     return syn0, syn1, bias
 
 
+def init_input_rows(n_rows: int, dim: int, seed: int) -> np.ndarray:
+    """float32 (n_rows, dim) uniform in [-1/dim, 1/dim), filled in chunks (no full-size temporaries).
+
+    For the V + buckets input rows of subword training (2M x dim by default,
+    where :func:`init_weights`'s temporaries would triple the peak memory).
+    """
+    rng = np.random.Generator(np.random.PCG64(seed))
+    out = np.empty((n_rows, dim), dtype=np.float32)
+    step = max(1, (1 << 22) // max(dim, 1))
+    scale = np.float32(1.0 / dim)
+    for lo in range(0, n_rows, step):
+        block = out[lo:lo + step]
+        rng.random(block.shape, dtype=np.float32, out=block)
+        block *= np.float32(2.0)
+        block -= np.float32(1.0)
+        block *= scale
+    return out
+
+
 def init_bias(counts: np.ndarray, loss: str) -> np.ndarray:
     """Output biases at the start: log unigram probability for nce and softmax, else zero.
 
@@ -81,9 +100,12 @@ def build_tables(counts: np.ndarray, cfg: TrainConfig) -> Tables:
 
 
 def max_candidates(tables: Tables, cfg: TrainConfig) -> int:
-    """Columns the per-thread candidate buffers need: 1 + k, or the deepest Huffman path."""
+    """Columns the per-thread candidate buffers need: 1 + k, the deepest Huffman path, or (subword
+    skip-gram with shared noise) the window's 2 * window true words + k."""
     if cfg.loss == "hs":
         return max(1, int(tables.hs_points.shape[1]))
+    if cfg.ngrams and cfg.share_noise and cfg.model == "sg" and cfg.batch and cfg.loss in ("ns", "nce"):
+        return 2 * cfg.window + max(cfg.negative, 1)  # a whole window's true words and the shared draws
     return 1 + max(cfg.negative, 1)
 
 
@@ -265,11 +287,13 @@ class KernelRunner:
     cfg: a resolved :class:`TrainConfig`; max_sentence_length: the longest
     sentence the calls will see; stream: an integer folded into the random
     states (0 locally, the worker's index in distributed training).
+    subwords: (ptr int64 (V+1,), ids int32) from :func:`fastw2v.subwords.subword_table`,
+    required when ``cfg.ngrams`` (the input matrix then has V + buckets rows).
     Attributes: ``states`` uint64 (n_blocks, 16), the random state of every block.
     """
 
     def __init__(self, counts: np.ndarray, cfg: TrainConfig, max_sentence_length: int, stream: int = 0,
-                 loss_every: int = 1):
+                 loss_every: int = 1, subwords=None):
         self.cfg = cfg
         self.stream = int(stream)
         self.n_threads = int(cfg.threads)
@@ -278,8 +302,15 @@ class KernelRunner:
         self.keep_prob = keep_probabilities(counts, cfg.sample)
         model, loss = cfg.kernel_codes()
         # cbow ignores batched: one compiled kernel serves --batch and --exact
-        self.codes = (model, loss, bool(cfg.batch) if cfg.model == "sg" else True)
-        self.settings = driver.Settings(int(cfg.window), int(cfg.negative), int(loss_every))
+        self.codes = (model, loss, bool(cfg.batch) if cfg.model == "sg" else True, cfg.ngrams)
+        if cfg.ngrams:
+            if subwords is None:
+                raise ValueError("cfg.subwords needs the vocabulary's subword table")
+            self.sub = driver.Subwords(np.ascontiguousarray(subwords[0], dtype=np.int64),
+                                       np.ascontiguousarray(subwords[1], dtype=np.int32))
+        else:
+            self.sub = driver.no_subwords()
+        self.settings = driver.Settings(int(cfg.window), int(cfg.negative), int(loss_every), int(cfg.share_noise))
         # scratch is indexed by the worker's thread id, which can be any of Numba's threads
         self.scratch = driver.make_scratch(max(self.n_threads, numba.config.NUMBA_NUM_THREADS),
                                            max(1, min(cfg.max_sentence_length, max_sentence_length)), cfg.window,
@@ -306,9 +337,10 @@ class KernelRunner:
         return True
 
     def _args(self, tokens, starts, block_sent, syn0, syn1, bias, alpha0, alpha1):
-        model, loss, batched = self.codes
+        model, loss, batched, subwords = self.codes
         return (tokens, starts, block_sent, syn0, syn1, bias, self.tables, self.keep_prob, model, loss, batched,
-                self.settings, float(alpha0), float(alpha1), self.states, self.scratch, self.stats)
+                subwords, self.sub, self.settings, float(alpha0), float(alpha1), self.states, self.scratch,
+                self.stats)
 
     def prepare(self, tokens, starts, syn0, syn1, bias, notify=None) -> float:
         """Compile (or load from Numba's disk cache) this run's kernel; returns the seconds it took.
@@ -320,10 +352,12 @@ class KernelRunner:
         t = time.perf_counter()
         empty = np.zeros(self.n_blocks + 1, dtype=np.int64)
         args = self._args(tokens[:0], starts[:1], empty, syn0, syn1, bias, 0.0, 0.0)
-        ready = kernel_ready(driver.train_blocks, args, literal=(8, 9, 10))
+        ready = kernel_ready(driver.train_blocks, args, literal=(8, 9, 10, 11))
         timer = None
         if notify is not None:
-            what = f"compiling the {self.cfg.model}/{self.cfg.loss} kernels{'' if self.cfg.batch or self.cfg.model != 'sg' else ' (exact)'}, first run only..."
+            exact = '' if self.cfg.batch or self.cfg.model != 'sg' else ' (exact)'
+            ngrams = ' with subwords' if self.cfg.ngrams else ''
+            what = f"compiling the {self.cfg.model}/{self.cfg.loss} kernels{exact}{ngrams}, first run only..."
             if ready is False:
                 notify(what)
             elif ready is None:  # unknown: say so only if it takes long
@@ -359,7 +393,7 @@ class KernelRunner:
 def train(cache: TokenCache, counts: np.ndarray, syn0, syn1, bias, cfg: TrainConfig,
           raw_words_per_epoch: int, progress: Progress | None = None, loss_every: int = 1,
           start: Position | None = None, states: np.ndarray | None = None, on_safe_point=None,
-          on_epoch=None, runner: KernelRunner | None = None) -> TrainResult:
+          on_epoch=None, runner: KernelRunner | None = None, subwords=None) -> TrainResult:
     """Run ``cfg.epochs`` epochs over ``cache``, updating the weights in place.
 
     cfg must be resolved (alpha and threads set). ``raw_words_per_epoch`` is the
@@ -372,12 +406,14 @@ def train(cache: TokenCache, counts: np.ndarray, syn0, syn1, bias, cfg: TrainCon
     on_epoch(event, epoch): called with "begin" and "end" around every epoch
     (0-based), also at safe points.
     runner: a :class:`KernelRunner` to reuse (tests set its ``alpha_trace``).
+    subwords: the vocabulary's subword table when ``cfg.ngrams`` (see :class:`KernelRunner`);
+    syn0 then holds V + buckets rows.
     The result's ``compile_seconds`` is the time spent compiling or loading the
     kernel before training; ``seconds`` and words/s exclude it.
     """
     numba.set_num_threads(min(int(cfg.threads), numba.config.NUMBA_NUM_THREADS))
     start = start or Position()
-    runner = runner or KernelRunner(counts, cfg, _longest_sentence(cache), loss_every=loss_every)
+    runner = runner or KernelRunner(counts, cfg, _longest_sentence(cache), loss_every=loss_every, subwords=subwords)
     result = TrainResult(history=list(start.history))
     result.compile_seconds = runner.prepare(cache.tokens, cache.starts, syn0, syn1, bias,
                                             notify=progress.message if progress is not None else None)

@@ -119,12 +119,14 @@ def ref_sentence(model, sent, syn0, syn1, tables, window, alpha, batched, state)
 
 
 @njit
-def _sentence(model, loss, batched, sent, syn0, syn1, tables, settings, alpha, state, scratch, out):
+def _sentence(model, loss, batched, sent, syn0, syn1, tables, settings, alpha, state, scratch, out, subwords,
+              sub):
     literally(model)
     literally(loss)
     literally(batched)
-    return driver.sentence(model, loss, batched, sent, len(sent), syn0, syn1, syn1[0], tables, settings, alpha,
-                           state, scratch, 0, np.int64(0), out)
+    literally(subwords)
+    return driver.sentence(model, loss, batched, subwords, sent, len(sent), syn0, syn1, syn1[0], tables, sub,
+                           settings, alpha, state, scratch, 0, np.int64(0), out)
 
 
 @pytest.mark.parametrize("model,batched", [("sg", True), ("sg", False), ("cbow", True)])
@@ -139,7 +141,7 @@ def test_sentence_kernels_equal_reference(model, batched):
     out = np.zeros(16)
     st = seed_states(5, 1)[0]
     _sentence(driver.SG if model == "sg" else driver.CBOW, driver.NS, batched, sent, syn0, syn1, tables,
-              driver.Settings(window, K, 1), np.float32(alpha), st, scratch, out)
+              driver.Settings(window, K, 1), np.float32(alpha), st, scratch, out, False, driver.no_subwords())
     assert np.abs(syn0 - ref0).max() < 1e-5
     assert np.abs(syn1 - ref1).max() < 1e-5
     assert st[0] == st_ref[0]  # same number of draws

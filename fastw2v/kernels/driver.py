@@ -1,7 +1,7 @@
 """Skip-gram and CBOW over one sentence, and the prange kernel over token blocks.
 
-One compiled kernel per (model, loss, batched): ``train_blocks`` asks Numba for
-those three as compile-time literals, and two small tables (:func:`sentence`
+One compiled kernel per (model, loss, batched, subwords): ``train_blocks`` asks
+Numba for those four as compile-time literals, and two small tables (:func:`sentence`
 for the model, :func:`loss_step` for the loss) pick the code at typing time,
 so a run compiles only the path it uses, and each path is cached on disk
 under its own signature.
@@ -21,8 +21,9 @@ from numba.extending import overload
 
 from ..config import LOSSES, MODELS
 from . import hs, ns, sampled
-from .common import FASTMATH
+from .common import FASTMATH, apply_batch, corrected_logit, dot_rows, sigmoid_and_softplus
 from .rng import randbelow, uniform
+from ..sampler import alias_draw
 
 SG, CBOW = MODELS["sg"], MODELS["cbow"]
 NS, HS, NCE, SOFTMAX = LOSSES["ns"], LOSSES["hs"], LOSSES["nce"], LOSSES["softmax"]
@@ -44,8 +45,11 @@ STATS_WIDTH = 16
 #: per-thread scratch, indexed by Numba's thread id: sent int32 (T, L), ctx int32 (T, 2w),
 #: H and GH float32 (T, 2w, d), cand int64 (T, C), G float32 (T, 2w, C)
 Scratch = namedtuple("Scratch", "sent ctx H GH cand G")
+#: word w's input rows are ids[ptr[w]:ptr[w+1]]: ptr int64 (V + 1,), ids int32 (its own row, then n-grams)
+Subwords = namedtuple("Subwords", "ptr ids")
 #: integer settings the sentence loops read
-Settings = namedtuple("Settings", "window negative loss_every")
+#: (share_noise: subword skip-gram with ns/nce shares one set of noise draws across a window)
+Settings = namedtuple("Settings", "window negative loss_every share_noise", defaults=(0,))
 
 
 def _literal(code, what):
@@ -96,8 +100,8 @@ def _scatter(syn0, ctx, GH, n_in, d):
         _add_row(syn0[ctx[r]], GH[r], d)
 
 
-def _sg_batched(model, loss, batched, sent, n, syn0, syn1, bias, tables, settings, alpha, state, scratch, t,
-                counter, out):
+def _sg_batched(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, sub, settings, alpha, state,
+                scratch, t, counter, out):
     """Skip-gram over one subsampled sentence ``sent[:n]``, batched (HogBatch).
 
     Each context word's input row predicts the centre word (word2vec C's
@@ -121,8 +125,8 @@ def _sg_batched(model, loss, batched, sent, n, syn0, syn1, bias, tables, setting
     return counter
 
 
-def _sg_exact(model, loss, batched, sent, n, syn0, syn1, bias, tables, settings, alpha, state, scratch, t,
-              counter, out):
+def _sg_exact(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, sub, settings, alpha, state,
+              scratch, t, counter, out):
     """Skip-gram over one subsampled sentence, one loss call per (context, centre) pair with
     fresh noise draws, exactly as word2vec C (``--exact``)."""
     d = syn0.shape[1]
@@ -145,8 +149,8 @@ def _sg_exact(model, loss, batched, sent, n, syn0, syn1, bias, tables, settings,
     return counter
 
 
-def _cbow(model, loss, batched, sent, n, syn0, syn1, bias, tables, settings, alpha, state, scratch, t, counter,
-          out):
+def _cbow(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, sub, settings, alpha, state, scratch, t,
+          counter, out):
     """CBOW over one subsampled sentence: the mean of the context rows predicts the centre.
 
     As in word2vec C and gensim (cbow_mean=1), the input gradient is added
@@ -184,13 +188,239 @@ def _cbow(model, loss, batched, sent, n, syn0, syn1, bias, tables, settings, alp
     return counter
 
 
-#: the model table: (model, batched) -> sentence loop (CBOW has one input per example either way)
-SENTENCE_LOOPS = {(SG, True): _sg_batched, (SG, False): _sg_exact, (CBOW, True): _cbow, (CBOW, False): _cbow}
+# ---------------------------------------------------------------- subwords
+# With character n-grams (fastText) a word's input vector is the mean of the rows
+# sub.ptr/sub.ids list for it: its own row, then one row per hashed n-gram. The
+# gradient of that mean is added, unscaled, to every one of those rows, as
+# fastText does for skip-gram and CBOW (it divides by the count only in
+# supervised mode). Skip-gram takes fastText's orientation: the centre word's
+# composed vector predicts each context word, so the composition is built once
+# per centre word rather than once per pair.
 
 
-def sentence(model, loss, batched, sent, n, syn0, syn1, bias, tables, settings, alpha, state, scratch, t, counter,
-             out):
-    """Train one subsampled sentence with the (model, loss, batched) picked at typing time.
+@njit(inline="always")
+def _compose(sub, w, syn0, H, r, d):
+    """H[r] = mean of the input rows of word w (its row and its n-gram rows); returns their count."""
+    lo, hi = sub.ptr[w], sub.ptr[w + 1]
+    for q in range(d):
+        H[r, q] = 0.0
+    for p in range(lo, hi):
+        k = sub.ids[p]
+        for q in range(d):
+            H[r, q] += syn0[k, q]
+    inv = np.float32(1.0 / (hi - lo))
+    for q in range(d):
+        H[r, q] *= inv
+    return hi - lo
+
+
+@njit(inline="always")
+def _scatter_sub(sub, w, syn0, GH, r, d):
+    """Add GH[r] to every input row of word w."""
+    for p in range(sub.ptr[w], sub.ptr[w + 1]):
+        k = sub.ids[p]
+        for q in range(d):
+            syn0[k, q] += GH[r, q]
+
+
+@njit(inline="always")
+def _window_targets(sent, n, i, window, state, ctx):
+    """Reduced window around i: the context word ids into ctx; returns their count."""
+    half = window - randbelow(state, window)
+    m = 0
+    for j in range(max(0, i - half), min(n, i + half + 1)):
+        if j != i:
+            ctx[m] = sent[j]
+            m += 1
+    return m
+
+
+@njit(inline="always")
+def _shared_noise_step(H, targets, m, GH, syn1, bias, tables, negative, alpha, state, cand, G, want_loss, corrected):
+    """One input h = H[0] against m true words and k noise draws shared by all m (ns, nce).
+
+    The sum over the m pairs of the per-pair logistic losses, with the same k
+    draws for every pair (HogBatch's sharing, in fastText's orientation):
+    loss = sum_j softplus(-z_tj) + sum_n (m - hits_n) softplus(z_n), where hits_n
+    counts the true words equal to draw n (a draw equal to a pair's own true word
+    is skipped for that pair, as word2vec C skips it). corrected: NCE's logits
+    h.u + b - log kQ (and bias updates); else negative sampling's h.u.
+    cand: [targets, draws]; G (1, m + k) the gradients, scaled by alpha.
+    Writes dL/dh (scaled) into GH[0]; returns the summed loss.
+    """
+    d = H.shape[1]
+    for c in range(m):
+        cand[c] = targets[c]
+    for s in range(negative):
+        cand[m + s] = alias_draw(tables.noise_prob, tables.noise_alias, state)
+    n_c = m + negative
+    loss = 0.0
+    for c in range(n_c):
+        w = cand[c]
+        weight = 1.0
+        if c >= m:
+            hits = 0
+            for j in range(m):
+                if targets[j] == w:
+                    hits += 1
+            weight = np.float32(m - hits)
+            if hits == m:
+                G[0, c] = 0.0
+                continue
+        if corrected:
+            z = corrected_logit(H, 0, syn1, bias, tables.noise_logq, w, d)
+        else:
+            z = dot_rows(H, 0, syn1, w, d)
+        f, l_pos, l_neg = sigmoid_and_softplus(z)
+        if c < m:
+            G[0, c] = (1.0 - f) * alpha
+            if want_loss:
+                loss += l_pos
+        else:
+            G[0, c] = -f * alpha * weight
+            if want_loss:
+                loss += weight * l_neg
+    apply_batch(H, 1, GH, syn1, cand, n_c, G, d)
+    if corrected:
+        for c in range(n_c):
+            bias[cand[c]] += G[0, c]
+    return loss
+
+
+def window_step(loss, H, targets, m, GH, syn1, bias, tables, negative, alpha, state, cand, G, want_loss, share):
+    """One composed input H[0] predicting the m words targets[:m]; its summed gradient into GH[0].
+
+    By default one loss step per pair, each with its own noise draws, as
+    fastText. With ``share`` (ns and nce only) the m pairs share one set of k
+    draws (:func:`_shared_noise_step`): about (m + k) instead of m (1 + k)
+    output rows per window. Returns the summed loss.
+    """
+    raise NotImplementedError("window_step is called from Numba code only")
+
+
+@overload(window_step, inline="always", prefer_literal=True)
+def _window_step(loss, H, targets, m, GH, syn1, bias, tables, negative, alpha, state, cand, G, want_loss, share):
+    code = _literal(loss, "loss")
+    step = LOSS_STEPS[code]
+    can_share = code in (NS, NCE)
+    corrected = code == NCE
+
+    def impl(loss, H, targets, m, GH, syn1, bias, tables, negative, alpha, state, cand, G, want_loss, share):
+        if can_share and share:
+            return _shared_noise_step(H, targets, m, GH, syn1, bias, tables, negative, alpha, state, cand, G,
+                                      want_loss, corrected)
+        d = H.shape[1]
+        lv = 0.0
+        for q in range(d):
+            GH[0, q] = 0.0
+        for r in range(m):  # GH[1] takes each pair's gradient, GH[0] their sum
+            lv += step(H[0:1], 1, GH[1:2], targets[r], syn1, bias, tables, negative, alpha, state, cand, G,
+                       want_loss)
+            for q in range(d):
+                GH[0, q] += GH[1, q]
+        return lv
+    return impl
+
+
+def _sg_sub_batched(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, sub, settings, alpha, state,
+                    scratch, t, counter, out):
+    """Skip-gram with n-grams: the centre word's composed vector predicts each context word.
+
+    The composition is built once per centre word, the window's pairs are scored
+    against it (each with its own noise draws, or with ``settings.share_noise``
+    one set shared by the window, see :func:`window_step`), and the summed input
+    gradient is added to the centre's rows once: the centre's rows stay fixed for its window, a delayed update in
+    the Hogwild spirit, where fastText recomposes and updates after every pair.
+    """
+    d = syn0.shape[1]
+    ctx, H, GH, cand, G = scratch.ctx[t], scratch.H[t], scratch.GH[t], scratch.cand[t], scratch.G[t]
+    for i in range(n):
+        m = _window_targets(sent, n, i, settings.window, state, ctx)
+        if m == 0:
+            continue
+        counter += 1
+        want = counter % settings.loss_every == 0
+        _compose(sub, sent[i], syn0, H, 0, d)
+        lv = window_step(loss, H, ctx, m, GH, syn1, bias, tables, settings.negative, alpha, state, cand, G, want,
+                         settings.share_noise)
+        _scatter_sub(sub, sent[i], syn0, GH, 0, d)
+        if want:
+            out[ST_LOSS] += lv
+            out[ST_LOSS_N] += m
+        out[ST_EXAMPLES] += m
+    return counter
+
+
+def _sg_sub_exact(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, sub, settings, alpha, state,
+                  scratch, t, counter, out):
+    """Skip-gram with n-grams exactly as fastText: per pair, compose the centre's vector,
+    take one loss step against the context word, add the gradient to the centre's rows."""
+    d = syn0.shape[1]
+    ctx, H, GH, cand, G = scratch.ctx[t], scratch.H[t], scratch.GH[t], scratch.cand[t], scratch.G[t]
+    for i in range(n):
+        m = _window_targets(sent, n, i, settings.window, state, ctx)
+        if m == 0:
+            continue
+        counter += 1
+        want = counter % settings.loss_every == 0
+        lv = 0.0
+        for r in range(m):
+            _compose(sub, sent[i], syn0, H, 0, d)
+            lv += loss_step(loss, H[0:1], 1, GH[0:1], ctx[r], syn1, bias, tables, settings.negative, alpha, state,
+                            cand, G, want)
+            _scatter_sub(sub, sent[i], syn0, GH, 0, d)
+        if want:
+            out[ST_LOSS] += lv
+            out[ST_LOSS_N] += m
+        out[ST_EXAMPLES] += m
+    return counter
+
+
+def _cbow_sub(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, sub, settings, alpha, state,
+              scratch, t, counter, out):
+    """CBOW with n-grams, as fastText: h is the mean over every input row of every context
+    word (word rows and n-gram rows pooled), and its gradient goes unscaled to each of them."""
+    d = syn0.shape[1]
+    ctx, H, GH, cand, G = scratch.ctx[t], scratch.H[t], scratch.GH[t], scratch.cand[t], scratch.G[t]
+    for i in range(n):
+        m = _window_targets(sent, n, i, settings.window, state, ctx)
+        if m == 0:
+            continue
+        for q in range(d):
+            H[0, q] = 0.0
+        rows = 0
+        for r in range(m):
+            w = ctx[r]
+            for p in range(sub.ptr[w], sub.ptr[w + 1]):
+                k = sub.ids[p]
+                for q in range(d):
+                    H[0, q] += syn0[k, q]
+            rows += sub.ptr[w + 1] - sub.ptr[w]
+        inv = np.float32(1.0 / rows)
+        for q in range(d):
+            H[0, q] *= inv
+        counter += 1
+        want = counter % settings.loss_every == 0
+        lv = loss_step(loss, H, 1, GH, sent[i], syn1, bias, tables, settings.negative, alpha, state, cand, G, want)
+        for r in range(m):
+            _scatter_sub(sub, ctx[r], syn0, GH, 0, d)
+        if want:
+            out[ST_LOSS] += lv
+            out[ST_LOSS_N] += 1
+        out[ST_EXAMPLES] += 1
+    return counter
+
+
+#: the model table: (model, batched, subwords) -> sentence loop (CBOW has one input per example either way)
+SENTENCE_LOOPS = {(SG, True, False): _sg_batched, (SG, False, False): _sg_exact,
+                  (CBOW, True, False): _cbow, (CBOW, False, False): _cbow,
+                  (SG, True, True): _sg_sub_batched, (SG, False, True): _sg_sub_exact,
+                  (CBOW, True, True): _cbow_sub, (CBOW, False, True): _cbow_sub}
+
+
+def sentence(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, sub, settings, alpha, state, scratch,
+             t, counter, out):
+    """Train one subsampled sentence with the (model, loss, batched, subwords) picked at typing time.
 
     Returns the updated example counter (it decides which examples' loss is measured).
     """
@@ -198,25 +428,28 @@ def sentence(model, loss, batched, sent, n, syn0, syn1, bias, tables, settings, 
 
 
 @overload(sentence, prefer_literal=True, jit_options={"fastmath": FASTMATH, "error_model": "numpy"})
-def _sentence(model, loss, batched, sent, n, syn0, syn1, bias, tables, settings, alpha, state, scratch, t,
-              counter, out):
+def _sentence(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, sub, settings, alpha, state,
+              scratch, t, counter, out):
     _literal(loss, "loss")
-    return SENTENCE_LOOPS[_literal(model, "model"), _literal(batched, "batched")]
+    return SENTENCE_LOOPS[_literal(model, "model"), _literal(batched, "batched"), _literal(subwords, "subwords")]
 
 
 @njit(parallel=True, fastmath=FASTMATH, error_model="numpy", cache=True)
-def train_blocks(tokens, starts, block_sent, syn0, syn1, bias, tables, keep_prob, model, loss, batched, settings,
-                 alpha0, alpha1, states, scratch, stats):
+def train_blocks(tokens, starts, block_sent, syn0, syn1, bias, tables, keep_prob, model, loss, batched, subwords,
+                 sub, settings, alpha0, alpha1, states, scratch, stats):
     """Train over sentences ``block_sent[0]:block_sent[-1]``, split into blocks.
 
     tokens: int32 (n_tokens,); starts: int64 (n_sentences + 1,) sentence offsets.
     block_sent: int64 (n_blocks + 1,) sentence index bounds of the blocks; the
     caller makes several blocks per thread and sets a chunk size of 1, so a
     thread that finishes early takes the next block instead of waiting.
-    syn0, syn1: float32 (V, d), updated in place without locks (Hogwild).
+    syn0: float32 (V, d), or (V + buckets, d) with subwords; syn1: float32 (V, d);
+    both updated in place without locks (Hogwild).
     bias: float32 (V,). keep_prob: float32 (V,) subsampling keep probabilities.
-    model, loss: codes (config.MODELS / LOSSES); batched: bool. All three are
-    compile-time literals: each combination is its own compiled kernel.
+    model, loss: codes (config.MODELS / LOSSES); batched, subwords: bool. All
+    four are compile-time literals: each combination is its own compiled kernel,
+    and without subwords no n-gram code is compiled in.
+    sub: :data:`Subwords`, each word's input rows (1-element dummies without subwords).
     settings: :data:`Settings`. alpha falls linearly from alpha0 at the first
     sentence of the call to alpha1 at its end, whichever block a sentence is in.
     states: uint64 (n_blocks, 16) random states and stats: float64 (n_blocks, 16)
@@ -227,6 +460,7 @@ def train_blocks(tokens, starts, block_sent, syn0, syn1, bias, tables, keep_prob
     literally(model)
     literally(loss)
     literally(batched)
+    literally(subwords)
     n_blocks = block_sent.shape[0] - 1
     c_lo = starts[block_sent[0]]
     c_span = max(starts[block_sent[n_blocks]] - c_lo, 1)
@@ -252,8 +486,8 @@ def train_blocks(tokens, starts, block_sent, syn0, syn1, bias, tables, keep_prob
                 n += 1
             out[ST_WORDS] += starts[s + 1] - starts[s]
             out[ST_EFFECTIVE] += n
-            counter = sentence(model, loss, batched, sent, n, syn0, syn1, bias, tables, settings, alpha, state,
-                               scratch, t, counter, out)
+            counter = sentence(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, sub, settings,
+                               alpha, state, scratch, t, counter, out)
 
 
 PAD_BYTES = 128  # two cache lines: no false sharing, even with adjacent-line prefetch
@@ -290,6 +524,11 @@ def make_scratch(n_threads: int, max_sentence_length: int, window: int, dim: int
         aligned_zeros((n_threads, _pad(max_cand, 8)), np.int64),
         aligned_zeros((n_threads, n_in + pad_rows(4 * max_cand), max_cand), np.float32),
     )
+
+
+def no_subwords() -> Subwords:
+    """The 1-element dummy :data:`Subwords` of kernels without n-grams (same argument types)."""
+    return Subwords(np.zeros(2, dtype=np.int64), np.zeros(1, dtype=np.int32))
 
 
 def make_stats(n_blocks: int) -> np.ndarray:

@@ -23,7 +23,7 @@ from .config import TrainConfig
 from .corpus import TokenCache, release_pages
 from .errors import TrainingDiverged
 from .huffman import build_huffman
-from .jitcache import kernel_ready
+from .jitcache import compiled_entry, kernel_ready
 from .kernels import driver
 from .kernels.common import Tables
 from .kernels.rng import seed_states
@@ -280,6 +280,10 @@ def linear_rate(alpha: float, min_alpha: float, total_tokens: int):
     return lr
 
 
+#: positions of train_blocks' compile-time literal arguments: model, loss, batched, subwords
+LITERAL_ARGS = (8, 9, 10, 11)
+
+
 class KernelRunner:
     """What every kernel call of one run shares: tables, keep probabilities, buffers, random states.
 
@@ -319,6 +323,7 @@ class KernelRunner:
         self.states = driver.aligned_zeros((self.n_blocks, 16), np.uint64)
         self.seed_epoch(0)
         self.alpha_trace = None  # a list to record (token offset, alpha) of every block's first sentence
+        self._kernel = driver.train_blocks  # prepare() swaps in the compiled function itself
 
     def seed_epoch(self, epoch: int, token: int = 0):
         """Random states of every block from (seed, stream, epoch, token, block).
@@ -352,7 +357,7 @@ class KernelRunner:
         t = time.perf_counter()
         empty = np.zeros(self.n_blocks + 1, dtype=np.int64)
         args = self._args(tokens[:0], starts[:1], empty, syn0, syn1, bias, 0.0, 0.0)
-        ready = kernel_ready(driver.train_blocks, args, literal=(8, 9, 10, 11))
+        ready = kernel_ready(driver.train_blocks, args, literal=LITERAL_ARGS)
         timer = None
         if notify is not None:
             exact = '' if self.cfg.batch or self.cfg.model != 'sg' else ' (exact)'
@@ -369,6 +374,7 @@ class KernelRunner:
         finally:
             if timer is not None:
                 timer.cancel()
+        self._kernel = compiled_entry(driver.train_blocks, args, literal=LITERAL_ARGS) or driver.train_blocks
         return time.perf_counter() - t
 
     def run(self, tokens, starts, s_lo: int, s_hi: int, alpha0: float, alpha1: float, syn0, syn1, bias) -> np.ndarray:
@@ -380,7 +386,7 @@ class KernelRunner:
         before = self.stats[:, :driver.SUMMED].sum(axis=0)
         previous = numba.set_parallel_chunksize(1)  # dynamic: one block at a time per thread
         try:
-            driver.train_blocks(*self._args(tokens, starts, blocks, syn0, syn1, bias, alpha0, alpha1))
+            self._kernel(*self._args(tokens, starts, blocks, syn0, syn1, bias, alpha0, alpha1))
         finally:
             numba.set_parallel_chunksize(previous)
         if self.alpha_trace is not None:

@@ -220,3 +220,13 @@ def test_reading_and_training_show_progress(tmp_path):
     assert reading and all("%" in line and "MB/s" in line and " of " in line for line in reading)
     training = [line for line in lines if "epoch" in line]
     assert training and all("elapsed" in line and "left" in line for line in training)
+
+
+def test_kernel_calls_skip_the_literal_dispatch():
+    """train_blocks asks for literals, which costs ~60 ms per call through its dispatcher: the runner calls
+    the compiled function itself after prepare()."""
+    counts = np.arange(300, 0, -1).astype(np.int64)
+    r = KernelRunner(counts, TrainConfig(dim=8, threads=2).resolved(), 50)
+    syn0, syn1, _ = init_weights(300, 8, 1)
+    r.prepare(np.zeros(5, np.int32), np.array([0, 5]), syn0, syn1, init_bias(counts, "ns"))
+    assert r._kernel is not driver.train_blocks and callable(r._kernel)

@@ -7,7 +7,7 @@ DEV_STAMP := $(VENV)/.dev-installed
 SHARED ?= ../shared
 TORCH_VERSION ?= 2.13.0
 
-.PHONY: install test demo bench bench-compat bench-kernels bench-startup bench-matrix fuzz clean
+.PHONY: install test demo bench bench-compat bench-kernels bench-startup bench-matrix bench-pareto fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ bench-compat: $(DEV_STAMP)
 
 bench-matrix: $(DEV_STAMP)
 	$(BIN)/python bench/matrix.py
+
+# quality against whole-process time, epochs 1-5, fastw2v / gensim / fastText at their own defaults
+bench-pareto: $(DEV_STAMP)
+	$(BIN)/python bench/pareto.py --corpus $(SHARED)/data/realmix.txt.xz
 
 bench-startup: $(RUN_STAMP)
 	$(BIN)/python bench/startup.py

@@ -119,10 +119,14 @@ def decompress(src: Path, dst_dir: Path) -> Path:
     return dst
 
 
-def quality(path: Path, analogies: bool):
+def quality(path: Path, analogies: bool, binary: bool | None = True):
+    """WordSim-353 Spearman and (``analogies``) analogy accuracy on the top 30k words of a vector file.
+
+    binary: word2vec binary (True), text (False) or by extension (None, as fastw2v's loader decides).
+    """
     from fastw2v import KeyedVectors
 
-    kv = KeyedVectors.load_word2vec_format(path, binary=True)
+    kv = KeyedVectors.load_word2vec_format(path, binary=binary)
     q = {"wordsim_spearman": kv.evaluate_word_pairs()["spearman"]}
     if analogies and hasattr(kv, "evaluate_word_analogies"):
         q["analogy_accuracy"] = kv.evaluate_word_analogies(restrict_vocab=30000)["accuracy"]

@@ -175,14 +175,16 @@ def _best(fn, repeats):
     return best
 
 
-def fma_is_packed() -> str:
-    """Which FMA instructions the FMA kernel compiled to (from its assembly)."""
+def fma_instructions() -> dict:
+    """How many FMA instructions of each width the FMA kernel compiled to (from its assembly)."""
     asm = "\n".join(fma_chains.inspect_asm(sig) for sig in fma_chains.signatures)
-    zmm = len(re.findall(r"vfmadd\w*ps\s[^\n]*%zmm", asm))
-    ymm = len(re.findall(r"vfmadd\w*ps\s[^\n]*%ymm", asm))
-    xmm = len(re.findall(r"vfmadd\w*ps\s[^\n]*%xmm", asm))
-    ss = len(re.findall(r"vfmadd\w*ss", asm))
-    return f"{zmm} zmm / {ymm} ymm / {xmm} xmm packed FMAs, {ss} scalar (remainder loop)"
+    return {reg: len(re.findall(rf"vfmadd\w*ps\s[^\n]*%{reg}", asm)) for reg in ("zmm", "ymm", "xmm")} | {
+        "scalar": len(re.findall(r"vfmadd\w*ss", asm))}
+
+
+def describe_fma(counts: dict) -> str:
+    return (f"{counts['zmm']} zmm / {counts['ymm']} ymm / {counts['xmm']} xmm packed FMAs, "
+            f"{counts['scalar']} scalar (the remainder loop)")
 
 
 def measure_fma(threads, quick):
@@ -360,10 +362,11 @@ def load_corpus(name, quick):
     return [words[i:i + 1000] for i in range(0, len(words), 1000)], f"first 100k words of {path.name}"
 
 
-def train_one(model, dim, corpus, threads):
+def train_one(model, dim, corpus, threads, sample=SAMPLE):
+    """Train 1 epoch (ns k5, window 5) and return the kernel's summed stats, the replica's counts, timings."""
     cap = {}
     with observe_training(cap):
-        m = Word2Vec(model=model, loss="ns", dim=dim, window=WINDOW, negative=NEGATIVE, sample=SAMPLE, epochs=1,
+        m = Word2Vec(model=model, loss="ns", dim=dim, window=WINDOW, negative=NEGATIVE, sample=sample, epochs=1,
                      threads=threads, seed=1, quiet=True)
         m.fit(corpus)
     cap["report_seconds"] = m.report["seconds"]
@@ -402,7 +405,7 @@ def main(argv=None):
     # machine peaks
     log("measuring FMA peak...")
     fma = {t: measure_fma(t, quick) for t in thread_counts}
-    packed = fma_is_packed()
+    packed = describe_fma(fma_instructions())
     n_triad = (1 << 21) if quick else (64 << 20)  # elements per array: 8 MB or 256 MB
     log("measuring triad bandwidth...")
     bw = {t: measure_triad(t, n_triad) for t in thread_counts}

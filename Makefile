@@ -7,7 +7,7 @@ DEV_STAMP := $(VENV)/.dev-installed
 SHARED ?= ../shared
 TORCH_VERSION ?= 2.13.0
 
-.PHONY: install test demo bench bench-compat bench-kernels bench-startup bench-matrix bench-pareto fuzz clean
+.PHONY: install test demo bench bench-compat bench-kernels bench-startup bench-matrix bench-pareto bench-roofline fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ bench-pareto: $(DEV_STAMP)
 
 bench-startup: $(RUN_STAMP)
 	$(BIN)/python bench/startup.py
+
+# achieved FLOP/s and row bytes/s of sg and cbow (ns, dim 100 and 300) against this machine's measured peaks
+bench-roofline: $(RUN_STAMP)
+	$(BIN)/python bench/roofline.py --out bench/ROOFLINE.md
 
 bench-kernels: $(DEV_STAMP)
 	$(BIN)/python -m pytest -q bench --benchmark-only

@@ -282,6 +282,16 @@ def best_alpha(cells: dict):
     return min(alive, key=lambda al: score[al])
 
 
+def _coverage(cells_by) -> str:
+    """How much of each benchmark the vocabulary covers (both fall as the corpus shrinks; small is noisy)."""
+    ok = [r for runs in cells_by.values() for r in runs if r.get("ws353_oov_ratio") is not None]
+    if not ok:
+        return ""
+    ws = 1 - ok[0]["ws353_oov_ratio"]
+    an = 1 - (ok[0].get("analogy_oov_ratio") or 0.0)
+    return f"; WS-353 pairs in the vocabulary {100 * ws:.0f}%, analogy questions answered {100 * an:.0f}%"
+
+
 def table(paths, out):
     rows = read_jsonl(paths)
     if not rows:
@@ -322,7 +332,7 @@ def table(paths, out):
         lines.append("")
         lines.append(f"{any_run.get('n_tokens', 0):,} tokens, V = {any_run.get('vocab', 0):,}, "
                      f"min_alpha {min_alpha:g}, min_count {min_count}, threads {any_run.get('threads', '?')}"
-                     + (f", up to {most} seeds per cell." if most > 1 else "."))
+                     + (f", up to {most} seeds per cell" if most > 1 else "") + _coverage(cells_by) + ".")
         lines.append("")
         lines.append("| epochs | " + " | ".join(f"alpha {al:g}" for al in alphas) + " | best |")
         lines.append("| --- |" + " --- |" * (len(alphas) + 1))

@@ -98,7 +98,7 @@ def main():
     q.add_argument("--losses", nargs="+", default=["ns", "hs", "nce", "softmax"])
     q.add_argument("--seed", type=int, default=1)
     q.add_argument("--round-tokens", type=int, default=None, help="tokens per worker per round (default: one call)")
-    q.add_argument("--merge", default="mean", choices=["mean", "sum"])
+    q.add_argument("--merge", default="capped", choices=["capped", "sum", "mean"])
     a = ap.parse_args()
     speed(a) if a.cmd == "speed" else quality(a)
 

@@ -55,6 +55,9 @@ def merge(mode, base, deltas, touched):
         return (base + total / np.float32(len(deltas))).astype(np.float32)
     if mode == "delta-sum":  # every replica's change applied in full: base + sum(delta)
         return (base + total).astype(np.float32)
+    if mode.startswith("capped"):  # base + sum(delta), no longer than CAP x the longest replica step
+        cap = float(mode.partition(":")[2] or combine.CAP)
+        return combine.capped_sum(base, deltas, touched, cap)
     if mode == "sqrt":  # between the two: base + sum(delta) / sqrt(replicas that touched the row)
         n = np.sum([np.asarray(t, np.float32) for t in touched], axis=0)
         scale = 1.0 / np.sqrt(np.maximum(n, 1.0))

@@ -248,9 +248,10 @@ def refuse_clobbering(inputs, outputs, may_replace=()):
               help="Train data-parallel on a Dask LocalCluster of this many worker processes (needs fastw2v[dask]).")
 @click.option("--scheduler", default=None, metavar="ADDR",
               help="Train data-parallel on the Dask cluster of this scheduler (tcp://HOST:8786).")
-@click.option("--merge", type=click.Choice(["sum", "mean"]), default="sum", show_default=True,
-              help="With --workers/--scheduler: a synced row moves by the mean of the workers' changes "
-                   "(over those that touched it) or by their sum (README: More than one machine).")
+@click.option("--merge", type=click.Choice(["capped", "sum", "mean"]), default="capped", show_default=True,
+              help="With --workers/--scheduler: a synced row moves by the sum of the workers' changes, "
+                   "at most twice the longest of them (capped), by their plain sum, or by their mean over "
+                   "the workers that touched it (README: More than one machine).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress or summary.")
 @click.pass_context
 def train(ctx, corpus, output, fmt, cache_dir, report, plot_loss, checkpoint, checkpoint_every, resume_path,

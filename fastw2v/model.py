@@ -61,7 +61,7 @@ class Word2Vec:
     # ------------------------------------------------------------------ fit
     def fit(self, corpus, progress: Progress | None = None, checkpoint=None, checkpoint_every: float = 600.0,
             checkpoint_info: dict | None = None, keep=None, on_epoch=None, client=None,
-            workers: int | None = None, scheduler: str | None = None, merge: str = "sum") -> "Word2Vec":
+            workers: int | None = None, scheduler: str | None = None, merge: str = "capped") -> "Word2Vec":
         """Build the vocabulary from ``corpus`` and train.
 
         corpus: a path (file or directory; .gz/.bz2/.xz read by extension), a
@@ -74,8 +74,9 @@ class Word2Vec:
         client / scheduler / workers: train data-parallel on a Dask cluster
         instead (a ``distributed.Client``, a scheduler address, or the size of
         a new LocalCluster); see :mod:`fastw2v.distributed`. Checkpoints are
-        then written at epoch ends; ``merge`` ("sum", the default, or "mean") is
-        how the workers' changes of a row are merged.
+        then written at epoch ends; ``merge`` ("capped", the default, "sum" or
+        "mean") is how the workers' changes of a row are merged
+        (:mod:`fastw2v.distributed.combine`).
         """
         if client is not None or workers is not None or scheduler is not None:
             from .distributed import fit as fit_distributed

@@ -55,6 +55,47 @@ def test_sum_and_average_controls_differ_from_the_combiner():
     np.testing.assert_allclose(new[:, 0], [1.0, 1.0])  # sum would give [2, 1], the mean over W [1, 0.5]
 
 
+def test_capped_sum_applies_lone_and_disagreeing_changes_in_full():
+    """A row one worker changed, and a row two workers pushed different ways, move by the sum."""
+    base = np.full((3, 2), 1.0, np.float32)
+    d1 = np.array([[1.0, 2.0], [3.0, 0.0], [0, 0]], np.float32)
+    d2 = np.array([[0, 0], [0.0, -4.0], [0, 0]], np.float32)
+    new = combine.capped_sum(base, [d1, d2])
+    np.testing.assert_allclose(new, base + d1 + d2, rtol=1e-6)
+    np.testing.assert_array_equal(new[2], base[2])  # untouched
+
+
+def test_capped_sum_of_two_never_binds():
+    """|d1 + d2| <= 2 max |d_i|: with two workers the capped merge is the plain sum."""
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(200, 8)).astype(np.float32)
+    d = [rng.normal(size=(200, 8)).astype(np.float32) * rng.uniform(0, 2, size=(200, 1)).astype(np.float32)
+         for _ in range(2)]
+    d[1][:50] = d[0][:50]  # identical changes: the sum is exactly twice one
+    np.testing.assert_allclose(combine.capped_sum(base, d), combine.sum_changes(base, d), rtol=1e-5, atol=1e-6)
+
+
+def test_capped_sum_shortens_agreeing_changes_to_cap_times_the_longest():
+    """W workers pushing a row the same way move it CAP times the longest push, not W times, same direction."""
+    base = np.zeros((2, 3), np.float32)
+    step = np.array([[0.3, -0.4, 0.0], [0.0, 0.0, 1.0]], np.float32)
+    deltas = [step * np.float32(s) for s in (1.0, 0.5, 0.8, 1.0, 0.9, 1.0, 0.7, 1.0)]
+    new = combine.capped_sum(base, deltas)
+    np.testing.assert_allclose(new, combine.CAP * step, rtol=1e-6)
+    # a bias vector (one value per row) works the same way
+    b = combine.capped_sum(np.zeros(2, np.float32), [np.array([1.0, -0.5], np.float32)] * 6)
+    np.testing.assert_allclose(b, [combine.CAP, -0.5 * combine.CAP], rtol=1e-6)
+
+
+def test_capped_sum_is_the_default_merge():
+    assert combine.DEFAULT_MERGE == "capped" and combine.MERGES["capped"] is combine.capped_sum
+    sig = __import__("inspect").signature
+    from fastw2v import Word2Vec
+    from fastw2v.distributed import driver
+    assert sig(Word2Vec.fit).parameters["merge"].default == "capped"
+    assert sig(driver.fit).parameters["merge"].default == "capped"
+
+
 def test_delta_and_touched_flags():
     base = np.zeros((3, 2), np.float32)
     cur = base.copy()
@@ -164,15 +205,15 @@ def test_vocabulary_counted_on_workers_matches_local_and_globs_read(client, smal
 
 
 def test_two_workers_train_well_and_report_bytes_like_the_formula(client, demo_head):
-    """merge="sum": the merge that holds quality with two workers (bench/SIMULATION.md)."""
+    """The default merge (capped sum; with two workers the plain sum) trains as well as one process."""
     import fastw2v
     from fastw2v.distributed import driver
 
     common = dict(dim=50, epochs=2, min_count=5, sample=1e-3, seed=2, threads=1)
     local = fastw2v.Word2Vec(**common).fit(demo_head)
-    m = driver.fit(fastw2v.Word2Vec(**common), demo_head, client=client, round_tokens=20_000, merge="sum")
+    m = driver.fit(fastw2v.Word2Vec(**common), demo_head, client=client, round_tokens=20_000)
     rep = m.report["distributed"]
-    assert rep["merge"] == "sum"
+    assert rep["merge"] == "capped"
     assert rep["workers"] == 2 and rep["rounds_per_epoch"] == 5 and rep["rounds"] == 10
     assert rep["syncs"] == 10
     # rounds 1..4 of epoch 1 sync 1024, 2048, 1024, 4096 rows (capped by V), the epoch ends all of them
@@ -219,12 +260,12 @@ def test_cli_workers_flag_trains_reports_and_resumes(small_corpus, tmp_path):
     out, rep, ck = tmp_path / "v.fw2v", tmp_path / "r.json", tmp_path / "ck.fw2v"
     r = subprocess.run([sys.executable, "-m", "fastw2v", "train", str(small_corpus), "-o", str(out), "--dim", "8",
                         "--epochs", "2", "--min-count", "2", "--threads", "1", "--workers", "2", "--report", str(rep),
-                        "--merge", "sum", "--checkpoint", str(ck)],
+                        "--checkpoint", str(ck)],
                        capture_output=True, text=True, timeout=300, env=dict(os.environ))
     assert r.returncode == 0, r.stderr
     report = json.loads(rep.read_text())
     d = report["distributed"]
-    assert d["workers"] == 2 and d["merge"] == "sum" and report["corpus_words"] == 20000
+    assert d["workers"] == 2 and d["merge"] == "capped" and report["corpus_words"] == 20000
     assert {"rounds", "syncs", "sync_seconds", "bytes_moved", "bytes_formula", "peak_rss_mb_per_worker"} <= set(d)
     assert out.is_file() and ck.is_file()
     # the checkpoint (end of epoch 1) continues on a cluster, and locally
@@ -282,7 +323,7 @@ def test_a_worker_killed_mid_run_is_replaced_and_training_finishes_well(tmp_path
     with driver.connect(workers=2, threads=1) as c:
         victim = sorted(c.scheduler_info()["workers"])[1]
         progress = KillAt(c, victim)
-        m = driver.fit(fastw2v.Word2Vec(**common), DEMO, client=c, progress=progress, merge="sum")
+        m = driver.fit(fastw2v.Word2Vec(**common), DEMO, client=c, progress=progress)
     assert progress.killed and any("lost 1 worker" in t for t in progress.messages)
     assert len(m.history) == 5 and m.report["distributed"]["workers_lost"] == 1
     score = m.wv.evaluate_word_pairs()["spearman"]
@@ -295,7 +336,7 @@ def test_a_worker_killed_mid_run_is_replaced_and_training_finishes_well(tmp_path
 @pytest.mark.slow
 @pytest.mark.parametrize("model", ["sg", "cbow"])
 def test_two_workers_match_local_two_threads_on_text8(model):
-    """Proof 3 with merge="sum": WordSim-353 within 0.02 and analogy within 2 points of one 2-thread process.
+    """Proof 3 with the default merge: WordSim-353 within 0.02 and analogy within 2 points of one 2-thread process.
 
     (merge="mean" loses about 0.15 here: bench/SIMULATION.md.)
     """
@@ -303,7 +344,7 @@ def test_two_workers_match_local_two_threads_on_text8(model):
 
     common = dict(model=model, epochs=5, sample=1e-4, seed=1)
     local = fastw2v.Word2Vec(threads=2, **common).fit(DEMO)
-    dist = fastw2v.Word2Vec(threads=1, **common).fit(DEMO, workers=2, merge="sum")
+    dist = fastw2v.Word2Vec(threads=1, **common).fit(DEMO, workers=2)
     lw, dw = local.wv.evaluate_word_pairs()["spearman"], dist.wv.evaluate_word_pairs()["spearman"]
     la, da = local.wv.evaluate_word_analogies()["accuracy"], dist.wv.evaluate_word_analogies()["accuracy"]
     print(model, "local", lw, la, "dask", dw, da)

@@ -66,8 +66,48 @@ def sum_changes(base: np.ndarray, deltas, touched=None) -> np.ndarray:
     return (base + total).astype(np.float32)
 
 
-#: merge name -> function(base, deltas, touched); "sum" is the default (it holds quality at 2-4 workers, bench/SIMULATION.md)
-MERGES = {"mean": combine, "sum": sum_changes}
+#: the combined step of a row is at most CAP times the longest step one replica took for it
+#: (2: W = 8 and 16 hold in bench/SIMULATION.md; 3 and 4 diverge at W = 16, 1.5 and 1 learn less)
+CAP = 2.0
+
+
+def _row_norms(a: np.ndarray) -> np.ndarray:
+    """Euclidean norm of each row of a (K, ...) float32 array, float32 (K,)."""
+    flat = a.reshape(a.shape[0], -1) if a.ndim > 1 else a.reshape(-1, 1)
+    return np.sqrt(np.einsum("ij,ij->i", flat, flat, dtype=np.float32))
+
+
+def capped_sum(base: np.ndarray, deltas, touched=None, cap: float = CAP) -> np.ndarray:
+    """new = base + t * sum(delta), t = min(1, cap * max_i |delta_i| / |sum(delta)|) per row.
+
+    Every change in full, as ``sum_changes``, while that moves the row at most
+    ``cap`` times as far as the farthest replica moved it; beyond that the sum
+    is shortened to that length, its direction kept. Why: a row every replica
+    updates many times in a round has nearly converged to the same target in
+    each of them, so their changes agree and the sum overshoots by a factor W
+    (it diverges from W = 8 in bench/SIMULATION.md). Changes that disagree, or
+    rows few replicas touched, are not shortened: their sum is no longer than
+    ``cap`` single steps while fewer than cap**2 independent changes meet in it.
+    With two replicas the cap of 2 never binds (|d1 + d2| <= 2 max |d_i|): it
+    is then ``sum_changes``.
+
+    base: float32 (K, ...); deltas: W float32 arrays shaped like base;
+    touched: unused (an untouched row has a zero change). Returns float32 like base.
+    """
+    total = np.zeros(base.shape, dtype=np.float32)
+    longest = np.zeros(base.shape[0], dtype=np.float32)
+    for d in deltas:
+        total += d
+        np.maximum(longest, _row_norms(d), out=longest)
+    length = _row_norms(total)
+    t = np.minimum(np.float32(1.0), np.float32(cap) * longest / np.maximum(length, np.float32(1e-30)))
+    return (base + total * t.reshape((-1,) + (1,) * (base.ndim - 1))).astype(np.float32)
+
+
+#: merge name -> function(base, deltas, touched); "capped" is the default (bench/SIMULATION.md:
+#: "sum" collapses from 8 replicas, "mean" learns 1/W as much)
+MERGES = {"capped": capped_sum, "sum": sum_changes, "mean": combine}
+DEFAULT_MERGE = "capped"
 
 
 def delta_of(current: np.ndarray, base: np.ndarray):

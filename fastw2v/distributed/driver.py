@@ -84,7 +84,7 @@ class Run:
     """One distributed training run: workers, shards, rounds and their bookkeeping."""
 
     def __init__(self, client, cfg: TrainConfig, round_tokens: int = ROUND_TOKENS, cache_dir=None, progress=None,
-                 merge: str = "sum"):
+                 merge: str = combine.DEFAULT_MERGE):
         self.client = client
         self.cfg = cfg
         self.round_tokens = round_tokens
@@ -392,7 +392,7 @@ def _drop(run_id):
 
 # ---------------------------------------------------------------- the API
 def fit(model, corpus, *, client=None, workers=None, scheduler=None, progress=None, checkpoint=None,
-        checkpoint_info=None, round_tokens: int = ROUND_TOKENS, resume_from=None, merge: str = "sum",
+        checkpoint_info=None, round_tokens: int = ROUND_TOKENS, resume_from=None, merge: str = combine.DEFAULT_MERGE,
         on_epoch=None):
     """Train ``model`` (a fastw2v Word2Vec) data-parallel on a Dask cluster; returns the model.
 
@@ -404,7 +404,9 @@ def fit(model, corpus, *, client=None, workers=None, scheduler=None, progress=No
     checkpoint: a path written atomically at every epoch end but the last.
     resume_from: (start_epoch, syn0, syn1, bias, history, words) of a checkpoint.
     round_tokens: tokens per worker between syncs (None: one kernel call).
-    merge: "sum" (base + sum(delta), the default) or "mean" (base + sum(delta) / workers that touched the row).
+    merge: "capped" (the default: base + sum(delta), shortened per row to at most twice the longest
+    change one worker made), "sum" (base + sum(delta)) or "mean" (base + sum(delta) / workers that
+    touched the row); see :mod:`fastw2v.distributed.combine`.
     """
     from ..config import default_threads
     from ..trainer import Progress

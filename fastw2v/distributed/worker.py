@@ -242,8 +242,8 @@ def meta_of(result):
     return result["meta"]
 
 
-def combine_round(run_id, k: int, *results, merge: str = "sum"):
-    """The combine, run on one worker: new rows = base + sum(delta) / touching workers.
+def combine_round(run_id, k: int, *results, merge: str = combine.DEFAULT_MERGE):
+    """The combine, run on one worker: new rows = ``combine.MERGES[merge]`` of base and the deltas.
 
     This worker's base rows are every replica's base (all agree after each sync).
     Returns (k, (rows0, rows1, rows_b)) for :func:`train_round`'s ``update``.

@@ -81,15 +81,22 @@ def main(argv=None):
     ap.add_argument("--cells", nargs="*", help="cell names (default: all 12)")
     ap.add_argument("--out", default=str(HERE / "MATRIX.md"))
     ap.add_argument("--json")
+    ap.add_argument("--speed-from", metavar="JSON",
+                    help="take the speed columns from an earlier run's --json instead of measuring them again "
+                         "(e.g. to add quality after the defaults changed; the speed does not depend on them)")
     a = ap.parse_args(argv)
+    earlier = {r["name"]: r for r in json.loads(Path(a.speed_from).read_text())} if a.speed_from else {}
     rows = []
     with tempfile.TemporaryDirectory(prefix="fastw2v-matrix-") as tmp:
         work = Path(tmp)
-        speed_corpus = decompress(Path(a.speed_corpus), work)
+        speed_corpus = None if a.speed_from else decompress(Path(a.speed_corpus), work)
         quality_corpus = decompress(Path(a.quality_corpus), work)
         for c in cells(a.cells):
             ratios, fw, gw = [], [], []
-            for i in range(a.pairs):
+            if a.speed_from:
+                e = earlier[c["name"]]
+                fw, gw, ratios = [e["fastw2v_wps"]], [e["gensim_wps"]], e["ratios"]
+            for i in range(0 if a.speed_from else a.pairs):
                 f, _ = run_fastw2v(c, speed_corpus, 1, i + 1, work)
                 g, _ = run_gensim(c, speed_corpus, 1, i + 1, work)
                 fw.append(f)
@@ -106,7 +113,7 @@ def main(argv=None):
             print(json.dumps(row), flush=True)
     lines = [f"# fastw2v vs gensim: every common setting ({time.strftime('%Y-%m-%d')})", "",
              "Training words/s on realmix (1 epoch, 2 threads, sample 1e-4), median of "
-             f"{a.pairs} A B pairs (ratio taken per pair); quality after {a.quality_epochs} epochs on the text8 "
+             f"{len(rows[0]['ratios']) if rows else a.pairs} A B pairs (ratio taken per pair); quality after {a.quality_epochs} epochs on the text8 "
              "sample (WordSim-353 Spearman / analogy accuracy, top 30k). Produced by `bench/matrix.py`.", "",
              "| cell | fastw2v words/s | gensim words/s | ratio (per pair) | WS-353 f / g | analogy f / g |",
              "| --- | --- | --- | --- | --- | --- |"]

@@ -189,6 +189,30 @@ def _split_corpus(src, folder, parts=3):
     return folder
 
 
+def test_waiting_for_a_round_leaves_no_reference_to_its_futures(client):
+    """Polling a slow round must not keep its futures alive: while a future lives, the workers keep its
+    result (a sync's deltas or merged rows, up to V x dim floats each), and Dask's wait(timeout=) used to
+    leave them in a reference cycle of the timeout's traceback until the garbage collector ran, rounds
+    later: peak RSS per worker then grew with the rounds per epoch, that is with the corpus."""
+    import gc
+    import time
+    import weakref
+
+    from fastw2v.config import TrainConfig
+    from fastw2v.distributed import driver
+
+    run = driver.Run(client, TrainConfig(threads=1).resolved())
+    fut = client.submit(time.sleep, 0.4, pure=False)
+    ref = weakref.ref(fut)
+    gc.disable()  # only reference counting may free it
+    try:
+        assert run._gather([fut], poll=0.05) == [None]  # about eight polls time out first
+        del fut
+        assert ref() is None
+    finally:
+        gc.enable()
+
+
 def test_vocabulary_counted_on_workers_matches_local_and_globs_read(client, small_corpus, tmp_path):
     import fastw2v
 

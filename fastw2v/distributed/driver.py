@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
+import threading
 import time
 import uuid
 
@@ -206,7 +207,8 @@ class Run:
                 last = rnd == self.rounds_per_epoch - 1
                 k = 0 if self.n == 1 else (layout.n_rows if last else combine.sync_rows(n_round, layout.n_rows))
                 t0 = time.perf_counter()
-                metas, update = self._round(epoch, rnd, k, update)
+                box, update = [update], None
+                metas, update = self._round(epoch, rnd, k, box)
                 wall = time.perf_counter() - t0
                 self.sync_seconds += max(0.0, wall - max(m["seconds"] for m in metas))
                 self.rounds += 1
@@ -243,13 +245,17 @@ class Run:
             self.progress.close()
         return history
 
-    def _round(self, epoch, rnd, k, update):
+    def _round(self, epoch, rnd, k, box):
         """Submit one round and its combine; returns (metas of the workers that finished it, update future).
 
+        box: [the last sync's update future, or None]; emptied once the round's tasks hold it, so
+        its rows leave the workers as soon as the round has applied them, before this round's
+        combine (a full sync would otherwise hold two syncs' rows at once).
         A lost worker's round is dropped: the survivors' changes are combined
         without it and its shards go to a replacement worker or to a survivor.
         """
-        outs = [self._on(i, W.train_round, self.run_id, epoch, rnd, k, update) for i in range(self.n)]
+        outs = [self._on(i, W.train_round, self.run_id, epoch, rnd, k, box[0]) for i in range(self.n)]
+        box.clear()
         metas_f = [self._on(i, W.meta_of, outs[i]) for i in range(self.n)]
         new = self._on(0, W.combine_round, self.run_id, k, *outs, merge=self.merge) if k else None
         try:
@@ -277,20 +283,31 @@ class Run:
         return metas, new
 
     def _gather(self, futs, poll: float = 1.0):
-        """client.gather that raises WorkerLost when one of this run's workers leaves the cluster."""
-        from distributed import wait
+        """client.gather that raises WorkerLost when one of this run's workers leaves the cluster.
 
+        Waits on an event set by the futures' callbacks, not on Dask's ``wait(timeout=)``: a timeout
+        there raises an exception whose traceback frames hold ``futs`` in a reference cycle, so
+        the round's futures outlived it until the cyclic garbage collector ran, and the workers
+        kept their results (deltas and merged rows of past syncs, copies of up to V x dim floats
+        each): peak RSS per worker grew with the rounds per epoch, that is with the corpus.
+        """
+        done = _all_done(futs)
         while True:
-            try:
-                wait(futs, timeout=poll)
-                return self.client.gather(futs)
-            except Exception as e:  # a timeout, or a task lost with its worker
-                live = self._live()
-                dead = [a for a in self.addrs if a not in live]
-                if dead:
-                    raise WorkerLost(dead) from None
-                if not _is_timeout(e):
+            if done.wait(poll):
+                try:
+                    return self.client.gather(futs)
+                except Exception:  # a task lost with its worker, or failed
+                    dead = self._dead()
+                    if dead:
+                        raise WorkerLost(dead) from None
                     raise
+            dead = self._dead()
+            if dead:
+                raise WorkerLost(dead)
+
+    def _dead(self) -> list:
+        live = self._live()
+        return [a for a in self.addrs if a not in live]
 
     def _live(self) -> set:
         return set(self.client.run_on_scheduler(_scheduler_workers))
@@ -360,8 +377,23 @@ class WorkerLost(Exception):
         self.addrs = list(addrs)
 
 
-def _is_timeout(e) -> bool:
-    return isinstance(e, TimeoutError) or type(e).__name__ == "TimeoutError"
+def _all_done(futs) -> threading.Event:
+    """An event set once every future in ``futs`` is finished (done, failed or cancelled)."""
+    event = threading.Event()
+    left = [len(futs)]
+    lock = threading.Lock()
+
+    def one(_):
+        with lock:
+            left[0] -= 1
+            if left[0] == 0:
+                event.set()
+
+    if not futs:
+        event.set()
+    for f in futs:
+        f.add_done_callback(one)
+    return event
 
 
 def _scheduler_workers(dask_scheduler=None):

@@ -208,7 +208,7 @@ def refuse_clobbering(inputs, outputs, may_replace=()):
 @click.option("--dim", type=int, default=100, show_default=True, help="Vector size.")
 @click.option("--window", type=int, default=5, show_default=True, help="Maximum context distance.")
 @click.option("--negative", type=int, default=5, show_default=True, help="Noise words per target.")
-@click.option("--alpha", type=float, default=None, help="Initial learning rate [default: 0.025 sg, 0.05 cbow].")
+@click.option("--alpha", type=float, default=None, help="Initial learning rate [default: 0.05 sg, 0.075 cbow, 0.05 with --subwords].")
 @click.option("--min-alpha", type=float, default=0.0001, show_default=True)
 @click.option("--epochs", type=int, default=5, show_default=True)
 @click.option("--min-count", type=int, default=5, show_default=True, help="Drop words rarer than this.")

@@ -22,7 +22,9 @@ NOISES = ("unigram", "log-uniform")
 #: which matrix the word2vec text/binary outputs hold
 VECTOR_CHOICES = ("in", "out", "sum")
 
-DEFAULT_ALPHA = {"sg": 0.025, "cbow": 0.05}
+#: starting learning rate per model, chosen by the sweep in bench/SWEEP.md (realmix and the
+#: text8 sample, 1 and 5 epochs): twice word2vec C's 0.025 for skip-gram, 1.5x its 0.05 for CBOW
+DEFAULT_ALPHA = {"sg": 0.05, "cbow": 0.075}
 
 
 def default_threads() -> int:
@@ -37,7 +39,7 @@ def default_threads() -> int:
 class TrainConfig:
     """All settings of one training run.
 
-    ``alpha=None`` means the model's default (0.025 for sg, 0.05 for cbow) and
+    ``alpha=None`` means the model's default (0.05 for sg, 0.075 for cbow) and
     ``threads=None`` all cores; :meth:`resolved` fills both in.
     ``subwords`` adds fastText's character n-grams of ``minn``..``maxn``
     characters hashed into ``buckets`` extra input rows (``maxn=0``: none);
@@ -141,9 +143,9 @@ class TrainConfig:
         return bool(self.subwords) and self.maxn > 0
 
     def default_alpha(self) -> float:
-        """0.025 sg, 0.05 cbow; 0.05 for both with n-grams (fastText's skip-gram rate: at 0.025 the
-        n-gram rows of the text8 sample stay crowded and unseen words find poor neighbours, in
-        fastText as in fastw2v)."""
+        """0.05 sg, 0.075 cbow (bench/SWEEP.md); 0.05 for both with n-grams (fastText's skip-gram
+        rate: at 0.025 the n-gram rows of the text8 sample stay crowded and unseen words find poor
+        neighbours, in fastText as in fastw2v)."""
         return 0.05 if self.ngrams else DEFAULT_ALPHA[self.model]
 
     def kernel_codes(self) -> tuple[int, int]:

@@ -27,7 +27,7 @@ class Word2Vec:
     Parameters are :class:`~fastw2v.config.TrainConfig`'s (the CLI flags with
     underscores): ``model`` ('sg' or 'cbow'), ``loss`` ('ns', 'hs', 'nce' or
     'softmax'), ``dim``,
-    ``window``, ``negative``, ``alpha`` (None: 0.025 sg, 0.05 cbow),
+    ``window``, ``negative``, ``alpha`` (None: 0.05 sg, 0.075 cbow),
     ``min_alpha``, ``epochs``, ``min_count``, ``max_vocab``, ``sample``,
     ``seed``, ``threads`` (None: all cores), ``max_sentence_length``,
     ``noise``, ``batch`` (share the k noise draws across a centre word's

@@ -288,10 +288,11 @@ def defaults_in_force(have, model: str) -> dict:
     if "fastw2v" in have:
         try:
             from fastw2v import cli
+            from fastw2v.config import TrainConfig
 
             p = {x.name: x.default for x in cli.train.params}
             alpha = p.get("alpha")
-            out["fastw2v"] = dict(alpha=alpha if alpha is not None else ("0.025" if model == "sg" else "0.05"),
+            out["fastw2v"] = dict(alpha=alpha if alpha is not None else TrainConfig(model=model).default_alpha(),
                                   window=p.get("window"), negative=p.get("negative"), sample=p.get("sample"))
         except Exception:  # noqa: BLE001 - a report line must not stop the benchmark
             out["fastw2v"] = "?"

@@ -167,10 +167,13 @@ class Shard:
                 release_pages(plan.cache.tokens, int(starts[s_lo]), int(starts[s_hi]))
         return stats, time.perf_counter() - t
 
-    def deltas(self, k: int):
-        """((d0, d1, db), (t0, t1, tb)): changes of the first k synced rows since the last sync and touched flags."""
+    def deltas(self, k: int, flags: bool = True):
+        """((d0, d1, db), (t0, t1, tb) or None): changes of the first k synced rows since the last sync and,
+        when ``flags``, whether each row changed."""
         cur = combine.take(self.syn0, self.syn1, self.bias, self.layout, k)
         base = combine.take(self.base0, self.base1, self.base_b, self.layout, k)
+        if not flags:
+            return tuple(np.subtract(c, b, dtype=np.float32) for c, b in zip(cur, base)), None
         pairs = [combine.delta_of(c, b) for c, b in zip(cur, base)]
         return tuple(p[0] for p in pairs), tuple(p[1] for p in pairs)
 
@@ -223,18 +226,29 @@ def start(run_id, shard_tokens: list, round_tokens: int):
     return st["shard"].n_rounds
 
 
-def train_round(run_id, epoch: int, rnd: int, k: int, update=None):
+def train_round(run_id, epoch: int, rnd: int, k: int, update=None, after=None, flags: bool = True):
     """Apply the last sync's rows, train one round, return this worker's share of the next sync.
 
-    Returns {"meta": {...}, "delta": (d0, d1, db) or None, "touched": (...)}:
-    k synced rows (0: no sync after this round).
+    Returns {"meta": {...}, "delta": (d0, d1, db) or None, "touched": (t0, t1, tb) or None}:
+    k synced rows (0: no sync after this round); the touched flags only when ``flags`` (the merge
+    uses them). ``after``: unused, the previous round's metadata, which the driver passes so that
+    Dask runs this round after that one.
     """
-    sh: Shard = _RUNS[run_id]["shard"]
+    st = _RUNS[run_id]
+    sh: Shard = st["shard"]
+    t_begin = time.time()
+    t = time.perf_counter()
     sh.apply(update)
+    t_apply = time.perf_counter() - t
     stats, seconds = sh.train_round(epoch, rnd)
+    t = time.perf_counter()
     out = {"meta": {"stats": stats, "seconds": seconds, "stream": sh.stream}, "delta": None, "touched": None}
     if k:
-        out["delta"], out["touched"] = sh.deltas(k)
+        out["delta"], out["touched"] = sh.deltas(k, flags)
+    # where a round's time goes, for the driver's sync breakdown: wall clock (time.time()) marks compare across
+    # the processes of one machine; the combine this worker ran since its last round rides along
+    out["meta"]["phases"] = {"begin": t_begin, "apply": t_apply, "kernel": seconds, "delta": time.perf_counter() - t,
+                             "end": time.time(), "combine": st.pop("combine_phases", None)}
     return out
 
 
@@ -248,10 +262,15 @@ def combine_round(run_id, k: int, *results, merge: str = combine.DEFAULT_MERGE):
     This worker's base rows are every replica's base (all agree after each sync).
     Returns (k, (rows0, rows1, rows_b)) for :func:`train_round`'s ``update``.
     """
-    sh: Shard = _RUNS[run_id]["shard"]
+    st = _RUNS[run_id]
+    sh: Shard = st["shard"]
+    t_begin = time.time()
+    t = time.perf_counter()
     base = combine.take(sh.base0, sh.base1, sh.base_b, sh.layout, k)
     fn = combine.MERGES[merge]
-    new = tuple(fn(base[m], [r["delta"][m] for r in results], [r["touched"][m] for r in results]) for m in range(3))
+    new = tuple(fn(base[m], [r["delta"][m] for r in results],
+                   [r["touched"][m] if r["touched"] is not None else None for r in results]) for m in range(3))
+    st["combine_phases"] = {"begin": t_begin, "seconds": time.perf_counter() - t, "end": time.time()}
     return k, new
 
 

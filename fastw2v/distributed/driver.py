@@ -30,6 +30,9 @@ from . import combine, source
 from . import worker as W
 
 ROUND_TOKENS = None  # tokens per worker per round; None: one kernel call's worth (CALL_TOKENS_PER_THREAD x threads)
+#: up to this many workers, every worker merges the deltas itself (W (W - 1) deltas cross the network, no more
+#: than the 2 (W - 1) of a combine on worker 0 while W <= 2); beyond, worker 0 combines and sends the rows back
+PEER_MERGE_WORKERS = 2
 
 
 def _need_dask():
@@ -247,20 +250,25 @@ class Run:
         """Submit round ``rnd`` of ``epoch`` and its combine (k > 0) after round ``prev`` (None: first of the epoch).
 
         Each worker's task takes the previous round's combined rows (``prev.new``) and its own previous
-        metadata, so Dask starts it only when both exist: rounds stay in order on a worker with
+        result, so Dask starts it only when both exist: rounds stay in order on a worker with
         several task threads, and a one-worker run (no combine) too.
         """
         update = prev.new if prev is not None else None
-        after = prev.metas_f if prev is not None and len(prev.metas_f) == self.n else [None] * self.n
+        # its own result, not its metadata task: that would put one more task between the rounds
+        after = prev.outs if prev is not None and len(prev.outs) == self.n else [None] * self.n
         outs = [self._on(i, W.train_round, self.run_id, epoch, rnd, k, update, after[i],
                        combine.needs_flags(self.merge)) for i in range(self.n)]
-        # the combine first: on worker 0 it is on the critical path, the metadata tasks are not
-        new = self._on(0, W.combine_round, self.run_id, k, *outs, merge=self.merge, priority=1) if k else None
+        if k and self.n <= PEER_MERGE_WORKERS:
+            # each worker merges the others' deltas itself at the start of its next task: as many bytes as
+            # sending them to worker 0 and the rows back, with one task and one transfer fewer in between
+            new = {"k": k, "merge": self.merge, "results": outs}
+        else:  # the combine first: on worker 0 it is on the critical path, the metadata tasks are not
+            new = self._on(0, W.combine_round, self.run_id, k, *outs, merge=self.merge, priority=1) if k else None
         metas_f = [self._on(i, W.meta_of, outs[i]) for i in range(self.n)]
         return _Round(epoch, rnd, n_round, k, outs, metas_f, new, time.time())
 
     def _cancel(self, r):
-        for f in [*r.outs, *r.metas_f, *([r.new] if r.new is not None else [])]:
+        for f in [*r.outs, *r.metas_f, *([r.new] if r.new is not None and not isinstance(r.new, dict) else [])]:
             f.cancel()
 
     def _finish(self, r):
@@ -276,7 +284,7 @@ class Run:
             return metas, False
         except WorkerLost as e:
             dead = e.addrs
-        if r.new is not None:
+        if r.new is not None and not isinstance(r.new, dict):
             r.new.cancel()
         keep = [i for i, a in enumerate(self.addrs) if a not in dead]
         for i, a in enumerate(self.addrs):
@@ -287,7 +295,6 @@ class Run:
             raise WorkerLost(dead, "every worker was lost")
         metas = self._gather([r.metas_f[i] for i in keep])  # the survivors finish the round
         r.outs = [r.outs[i] for i in keep]
-        r.metas_f = []  # the next round's tasks need not wait on metadata of the old worker order
         self._reassign(dead)
         r.new = self._on(0, W.combine_round, self.run_id, r.k, *r.outs, merge=self.merge) if r.k else None
         return metas, True

@@ -231,14 +231,14 @@ def train_round(run_id, epoch: int, rnd: int, k: int, update=None, after=None, f
 
     Returns {"meta": {...}, "delta": (d0, d1, db) or None, "touched": (t0, t1, tb) or None}:
     k synced rows (0: no sync after this round); the touched flags only when ``flags`` (the merge
-    uses them). ``after``: unused, the previous round's metadata, which the driver passes so that
-    Dask runs this round after that one.
+    uses them). ``after``: unused, this worker's previous round result, which the driver passes so
+    that Dask runs this round after that one.
     """
     st = _RUNS[run_id]
     sh: Shard = st["shard"]
     t_begin = time.time()
     t = time.perf_counter()
-    sh.apply(update)
+    sh.apply(merged(run_id, update))
     t_apply = time.perf_counter() - t
     stats, seconds = sh.train_round(epoch, rnd)
     t = time.perf_counter()
@@ -257,7 +257,8 @@ def meta_of(result):
 
 
 def combine_round(run_id, k: int, *results, merge: str = combine.DEFAULT_MERGE):
-    """The combine, run on one worker: new rows = ``combine.MERGES[merge]`` of base and the deltas.
+    """The combine: new rows = ``combine.MERGES[merge]`` of base and the deltas, on worker 0 (a task) or on
+    every worker (through :func:`merged`; the same inputs in the same order give every replica the same bits).
 
     This worker's base rows are every replica's base (all agree after each sync).
     Returns (k, (rows0, rows1, rows_b)) for :func:`train_round`'s ``update``.
@@ -274,9 +275,17 @@ def combine_round(run_id, k: int, *results, merge: str = combine.DEFAULT_MERGE):
     return k, new
 
 
+def merged(run_id, update):
+    """The rows an ``update`` brings: (k, rows) as the combine returned them, or, for a merge every worker
+    runs itself, {"k", "merge", "results"} (all workers' round results) merged here into (k, rows)."""
+    if isinstance(update, dict):
+        return combine_round(run_id, update["k"], *update["results"], merge=update["merge"])
+    return update
+
+
 def apply_update(run_id, update):
     """Apply a sync outside a round (at an epoch end, before a checkpoint or the final fetch)."""
-    _RUNS[run_id]["shard"].apply(update)
+    _RUNS[run_id]["shard"].apply(merged(run_id, update))
     return True
 
 

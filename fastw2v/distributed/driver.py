@@ -250,12 +250,11 @@ class Run:
         """Submit round ``rnd`` of ``epoch`` and its combine (k > 0) after round ``prev`` (None: first of the epoch).
 
         Each worker's task takes the previous round's combined rows (``prev.new``) and its own previous
-        result, so Dask starts it only when both exist: rounds stay in order on a worker with
+        metadata, so Dask starts it only when both exist: rounds stay in order on a worker with
         several task threads, and a one-worker run (no combine) too.
         """
         update = prev.new if prev is not None else None
-        # its own result, not its metadata task: that would put one more task between the rounds
-        after = prev.outs if prev is not None and len(prev.outs) == self.n else [None] * self.n
+        after = prev.metas_f if prev is not None and len(prev.metas_f) == self.n else [None] * self.n
         outs = [self._on(i, W.train_round, self.run_id, epoch, rnd, k, update, after[i],
                        combine.needs_flags(self.merge)) for i in range(self.n)]
         if k and self.n <= PEER_MERGE_WORKERS:
@@ -295,6 +294,7 @@ class Run:
             raise WorkerLost(dead, "every worker was lost")
         metas = self._gather([r.metas_f[i] for i in keep])  # the survivors finish the round
         r.outs = [r.outs[i] for i in keep]
+        r.metas_f = []  # the next round's tasks need not wait on metadata of the old worker order
         self._reassign(dead)
         r.new = self._on(0, W.combine_round, self.run_id, r.k, *r.outs, merge=self.merge) if r.k else None
         return metas, True

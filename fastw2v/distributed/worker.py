@@ -231,8 +231,8 @@ def train_round(run_id, epoch: int, rnd: int, k: int, update=None, after=None, f
 
     Returns {"meta": {...}, "delta": (d0, d1, db) or None, "touched": (t0, t1, tb) or None}:
     k synced rows (0: no sync after this round); the touched flags only when ``flags`` (the merge
-    uses them). ``after``: unused, this worker's previous round result, which the driver passes so
-    that Dask runs this round after that one.
+    uses them). ``after``: unused, the previous round's metadata, which the driver passes so that
+    Dask runs this round after that one.
     """
     st = _RUNS[run_id]
     sh: Shard = st["shard"]

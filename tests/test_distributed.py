@@ -129,6 +129,9 @@ def test_sync_bytes_formula():
     assert lay.sync_bytes(k, 1) == 0
     nce = combine.Layout(n_words=5000, dim=100, loss="nce")
     assert nce.sync_bytes(k, 2) == 2 * 4 * (2 * k * 100 + k) + 3 * k
+    # merges that do not read the touched flags do not send them
+    assert lay.sync_bytes(k, 2, flags=False) == 2 * 4 * 2 * k * 100
+    assert [m for m in combine.MERGES if combine.needs_flags(m)] == ["mean"]
 
 
 def test_a_shard_span_cuts_sentences_at_its_bounds(tmp_path):

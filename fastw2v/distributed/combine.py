@@ -63,7 +63,8 @@ def sum_changes(base: np.ndarray, deltas, touched=None) -> np.ndarray:
     total = np.zeros(base.shape, dtype=np.float32)
     for d in deltas:
         total += d
-    return (base + total).astype(np.float32)
+    # in place (the same float32 additions): a full sync's rows are tens of MB, and fresh arrays cost page faults
+    return np.add(base, total, out=total, dtype=np.float32)
 
 
 #: the combined step of a row is at most CAP times the longest step one replica took for it
@@ -101,13 +102,20 @@ def capped_sum(base: np.ndarray, deltas, touched=None, cap: float = CAP) -> np.n
         np.maximum(longest, _row_norms(d), out=longest)
     length = _row_norms(total)
     t = np.minimum(np.float32(1.0), np.float32(cap) * longest / np.maximum(length, np.float32(1e-30)))
-    return (base + total * t.reshape((-1,) + (1,) * (base.ndim - 1))).astype(np.float32)
+    # base + total * t, in place (the same float32 operations, no temporaries of the rows' size)
+    np.multiply(total, t.reshape((-1,) + (1,) * (base.ndim - 1)), out=total)
+    return np.add(base, total, out=total, dtype=np.float32)
 
 
 #: merge name -> function(base, deltas, touched); "capped" is the default (bench/SIMULATION.md:
 #: "sum" collapses from 8 replicas, "mean" learns 1/W as much)
 MERGES = {"capped": capped_sum, "sum": sum_changes, "mean": combine}
 DEFAULT_MERGE = "capped"
+
+
+def needs_flags(merge: str) -> bool:
+    """Whether the merge reads the touched flags (only "mean" does): the others' syncs send none."""
+    return merge == "mean"
 
 
 def delta_of(current: np.ndarray, base: np.ndarray):
@@ -165,17 +173,17 @@ class Layout:
         s0, s1, sb = self.syn0_slice(k), self.syn1_slice(k), self.bias_slice(k)
         return (s0.stop - s0.start) + (s1.stop - s1.start) + (sb.stop - sb.start)
 
-    def sync_bytes(self, k: int, n_workers: int) -> int:
+    def sync_bytes(self, k: int, n_workers: int, flags: bool = True) -> int:
         """Bytes that cross the network in one k-row sync of n_workers replicas.
 
         The combine runs on one of the workers: the other W - 1 send it their
-        deltas and flags, and it sends each of them the new rows back:
-        (W - 1) * (2 * 4 * (k0 + k1) * dim + 2 * 4 * kb + k0 + k1 + kb) bytes, with k0, k1, kb the
-        synced rows of syn0, syn1 and bias (k each, capped by the matrix).
+        deltas (and touched flags when the merge reads them, ``flags``), and it sends each of them the
+        new rows back: (W - 1) * (2 * 4 * (k0 + k1) * dim + 2 * 4 * kb [+ k0 + k1 + kb]) bytes, with
+        k0, k1, kb the synced rows of syn0, syn1 and bias (k each, capped by the matrix).
         """
         if n_workers <= 1:
             return 0
-        return (n_workers - 1) * (2 * self.payload_bytes(k) + self.flag_bytes(k))
+        return (n_workers - 1) * (2 * self.payload_bytes(k) + (self.flag_bytes(k) if flags else 0))
 
 
 def take(syn0, syn1, bias, layout: Layout, k: int):

@@ -31,6 +31,9 @@ from . import combine, source
 from . import worker as W
 
 ROUND_TOKENS = None  # tokens per worker per round; None: one kernel call's worth (CALL_TOKENS_PER_THREAD x threads)
+#: up to this many workers, every worker merges the deltas itself (W (W - 1) deltas cross the network, no more
+#: than the 2 (W - 1) of a combine on worker 0 while W <= 2); beyond, worker 0 combines and sends the rows back
+PEER_MERGE_WORKERS = 2
 
 
 def _need_dask():
@@ -105,6 +108,7 @@ class Run:
         self.bytes_formula = 0
         self.syncs = 0
         self.rounds = 0
+        self.timeline: list = []  # per round: driver marks and the workers' phases (wall clock), for breakdowns
 
     # ------------------------------------------------------------ helpers
     def _on(self, i, fn, *args, **kw):
@@ -193,7 +197,6 @@ class Run:
         lr = linear_rate(float(self.cfg.alpha), float(self.cfg.min_alpha), total)
         history = []
         n_round = start_epoch * self.rounds_per_epoch
-        update = None
         t_start = time.perf_counter()
         done_start = start_epoch * n_total
         before = self._transfer_bytes()
@@ -202,35 +205,34 @@ class Run:
                 on_begin(epoch)
             t_epoch = time.perf_counter()
             ep = np.zeros(8)
+            kernel = 0.0  # the slowest worker's kernel seconds, summed over the rounds
+            # rounds are submitted one ahead: round n + 1 goes out before round n's metadata is back, and
+            # reaches the workers through its dependency on round n's combine (or, with no combine, on
+            # each worker's round n), so the client's round trips are off the critical path
+            prev = None
             for rnd in range(self.rounds_per_epoch):
                 n_round += 1
                 last = rnd == self.rounds_per_epoch - 1
                 k = 0 if self.n == 1 else (layout.n_rows if last else combine.sync_rows(n_round, layout.n_rows))
-                t0 = time.perf_counter()
-                box, update = [update], None
-                metas, update = self._round(epoch, rnd, k, box)
-                wall = time.perf_counter() - t0
-                self.sync_seconds += max(0.0, wall - max(m["seconds"] for m in metas))
-                self.rounds += 1
-                if k:
-                    self.syncs += 1
-                    self.bytes_formula += layout.sync_bytes(k, len(metas))
-                stats = np.sum([m["stats"] for m in metas], axis=0)
-                ep += stats
-                if not math.isfinite(stats[kdriver.ST_LOSS]):
-                    raise TrainingDiverged(f"training diverged (loss is {stats[kdriver.ST_LOSS]}) in epoch "
-                                           f"{epoch + 1}: lower alpha (now {self.cfg.alpha})")
-                if self.progress is not None:
-                    t_done = min((rnd + 1) * self.round_tokens, max(self.shard_tokens))
-                    done = epoch * n_total + sum(min(t_done, s) for s in self.shard_tokens)
-                    el = time.perf_counter() - t_start
-                    loss = stats[kdriver.ST_LOSS] / stats[kdriver.ST_LOSS_N] if stats[kdriver.ST_LOSS_N] else float("nan")
-                    self.progress.update(done / total, (done - done_start) * raw_per_kept / max(el, 1e-9),
-                                         lr(done), loss, epoch + 1, epochs)
-            if update is not None:
-                self.client.gather([self._on(i, W.apply_update, self.run_id, update) for i in range(self.n)])
-                update = None
+                cur = self._submit(epoch, rnd, n_round, k, prev)
+                if prev is not None:
+                    metas, redone = self._finish(prev)
+                    if redone:  # round n was combined again without a lost worker: n + 1 waited on the old combine
+                        self._cancel(cur)
+                        cur = self._submit(epoch, rnd, n_round, k, prev)
+                    kernel += self._account(prev, metas, layout, n_total, total, t_start, done_start,
+                                            raw_per_kept, lr, epochs)
+                    ep += np.sum([m["stats"] for m in metas], axis=0)
+                prev = cur
+            metas, _ = self._finish(prev)
+            kernel += self._account(prev, metas, layout, n_total, total, t_start, done_start, raw_per_kept, lr,
+                                    epochs)
+            ep += np.sum([m["stats"] for m in metas], axis=0)
+            if prev.new is not None:
+                self.client.gather([self._on(i, W.apply_update, self.run_id, prev.new) for i in range(self.n)])
             sec = time.perf_counter() - t_epoch
+            # what the workers did not spend in their kernels: transfers, merges, applying rows, task overheads
+            self.sync_seconds += max(0.0, sec - kernel)
             words = int(round(ep[kdriver.ST_WORDS] * raw_per_kept))
             history.append({"epoch": epoch + 1,
                             "loss": float(ep[kdriver.ST_LOSS] / ep[kdriver.ST_LOSS_N]) if ep[kdriver.ST_LOSS_N]
@@ -245,42 +247,77 @@ class Run:
             self.progress.close()
         return history
 
-    def _round(self, epoch, rnd, k, box):
-        """Submit one round and its combine; returns (metas of the workers that finished it, update future).
+    def _submit(self, epoch, rnd, n_round, k, prev):
+        """Submit round ``rnd`` of ``epoch`` and its combine (k > 0) after round ``prev`` (None: first of the epoch).
 
-        box: [the last sync's update future, or None]; emptied once the round's tasks hold it, so
-        its rows leave the workers as soon as the round has applied them, before this round's
-        combine (a full sync would otherwise hold two syncs' rows at once).
-        A lost worker's round is dropped: the survivors' changes are combined
-        without it and its shards go to a replacement worker or to a survivor.
+        Each worker's task takes the previous round's combined rows (``prev.new``) and its own previous
+        metadata, so Dask starts it only when both exist: rounds stay in order on a worker with
+        several task threads, and a one-worker run (no combine) too.
         """
-        outs = [self._on(i, W.train_round, self.run_id, epoch, rnd, k, box[0]) for i in range(self.n)]
-        box.clear()
+        update = prev.new if prev is not None else None
+        after = prev.metas_f if prev is not None and len(prev.metas_f) == self.n else [None] * self.n
+        outs = [self._on(i, W.train_round, self.run_id, epoch, rnd, k, update, after[i],
+                       combine.needs_flags(self.merge)) for i in range(self.n)]
+        if k and self.n <= PEER_MERGE_WORKERS:
+            # each worker merges the others' deltas itself at the start of its next task: as many bytes as
+            # sending them to worker 0 and the rows back, with one task and one transfer fewer in between
+            new = {"k": k, "merge": self.merge, "results": outs}
+        else:  # the combine first: on worker 0 it is on the critical path, the metadata tasks are not
+            new = self._on(0, W.combine_round, self.run_id, k, *outs, merge=self.merge, priority=1) if k else None
         metas_f = [self._on(i, W.meta_of, outs[i]) for i in range(self.n)]
-        new = self._on(0, W.combine_round, self.run_id, k, *outs, merge=self.merge) if k else None
+        return _Round(epoch, rnd, n_round, k, outs, metas_f, new, time.time())
+
+    def _cancel(self, r):
+        for f in [*r.outs, *r.metas_f, *([r.new] if r.new is not None and not isinstance(r.new, dict) else [])]:
+            f.cancel()
+
+    def _finish(self, r):
+        """Wait for round r's metadata; returns (metas of the workers that finished it, whether it was redone).
+
+        A lost worker's round is dropped: the survivors' changes are combined again without it
+        (``r.new`` is replaced) and its shards go to a replacement worker or to a survivor.
+        """
         try:
-            metas = self._gather(metas_f)
-            if new is not None:
-                self._gather([self._on(0, W.pick, new, 0)])  # the combine has run
-            return metas, new
+            metas = self._gather(r.metas_f)
+            self.timeline.append({"round": r.n_round, "k": r.k, "submit": r.submitted, "done": time.time(),
+                                  "workers": [m.get("phases") for m in metas]})
+            return metas, False
         except WorkerLost as e:
             dead = e.addrs
-        if new is not None:
-            new.cancel()
+        if r.new is not None and not isinstance(r.new, dict):
+            r.new.cancel()
         keep = [i for i, a in enumerate(self.addrs) if a not in dead]
         for i, a in enumerate(self.addrs):
             if a in dead:
-                outs[i].cancel()
-                metas_f[i].cancel()
+                r.outs[i].cancel()
+                r.metas_f[i].cancel()
         if not keep:
             raise WorkerLost(dead, "every worker was lost")
-        metas = self._gather([metas_f[i] for i in keep])  # the survivors finish the round
-        outs = [outs[i] for i in keep]
+        metas = self._gather([r.metas_f[i] for i in keep])  # the survivors finish the round
+        r.outs = [r.outs[i] for i in keep]
+        r.metas_f = []  # the next round's tasks need not wait on metadata of the old worker order
         self._reassign(dead)
-        new = self._on(0, W.combine_round, self.run_id, k, *outs, merge=self.merge) if k else None
-        if new is not None:
-            self._gather([self._on(0, W.pick, new, 0)])
-        return metas, new
+        r.new = self._on(0, W.combine_round, self.run_id, r.k, *r.outs, merge=self.merge) if r.k else None
+        return metas, True
+
+    def _account(self, r, metas, layout, n_total, total, t_start, done_start, raw_per_kept, lr, epochs) -> float:
+        """Count round r (syncs, bytes, divergence, progress); returns its slowest worker's kernel seconds."""
+        self.rounds += 1
+        if r.k:
+            self.syncs += 1
+            self.bytes_formula += layout.sync_bytes(r.k, len(metas), flags=combine.needs_flags(self.merge))
+        stats = np.sum([m["stats"] for m in metas], axis=0)
+        if not math.isfinite(stats[kdriver.ST_LOSS]):
+            raise TrainingDiverged(f"training diverged (loss is {stats[kdriver.ST_LOSS]}) in epoch "
+                                   f"{r.epoch + 1}: lower alpha (now {self.cfg.alpha})")
+        if self.progress is not None:
+            t_done = min((r.rnd + 1) * self.round_tokens, max(self.shard_tokens))
+            done = r.epoch * n_total + sum(min(t_done, s) for s in self.shard_tokens)
+            el = time.perf_counter() - t_start
+            loss = stats[kdriver.ST_LOSS] / stats[kdriver.ST_LOSS_N] if stats[kdriver.ST_LOSS_N] else float("nan")
+            self.progress.update(done / total, (done - done_start) * raw_per_kept / max(el, 1e-9),
+                                 lr(done), loss, r.epoch + 1, epochs)
+        return max(m["seconds"] for m in metas)
 
     def _gather(self, futs, poll: float = 1.0):
         """client.gather that raises WorkerLost when one of this run's workers leaves the cluster.
@@ -367,6 +404,20 @@ class Run:
     def close(self):
         with contextlib.suppress(Exception):
             self.client.run(_drop, self.run_id, workers=self.addrs)
+
+
+@dataclasses.dataclass
+class _Round:
+    """One submitted round: its workers' task futures, their metadata futures and the combine's (or None)."""
+
+    epoch: int
+    rnd: int
+    n_round: int
+    k: int
+    outs: list
+    metas_f: list
+    new: object
+    submitted: float
 
 
 class WorkerLost(Exception):

@@ -167,10 +167,13 @@ class Shard:
                 release_pages(plan.cache.tokens, int(starts[s_lo]), int(starts[s_hi]))
         return stats, time.perf_counter() - t
 
-    def deltas(self, k: int):
-        """((d0, d1, db), (t0, t1, tb)): changes of the first k synced rows since the last sync and touched flags."""
+    def deltas(self, k: int, flags: bool = True):
+        """((d0, d1, db), (t0, t1, tb) or None): changes of the first k synced rows since the last sync and,
+        when ``flags``, whether each row changed."""
         cur = combine.take(self.syn0, self.syn1, self.bias, self.layout, k)
         base = combine.take(self.base0, self.base1, self.base_b, self.layout, k)
+        if not flags:
+            return tuple(np.subtract(c, b, dtype=np.float32) for c, b in zip(cur, base)), None
         pairs = [combine.delta_of(c, b) for c, b in zip(cur, base)]
         return tuple(p[0] for p in pairs), tuple(p[1] for p in pairs)
 
@@ -223,18 +226,29 @@ def start(run_id, shard_tokens: list, round_tokens: int):
     return st["shard"].n_rounds
 
 
-def train_round(run_id, epoch: int, rnd: int, k: int, update=None):
+def train_round(run_id, epoch: int, rnd: int, k: int, update=None, after=None, flags: bool = True):
     """Apply the last sync's rows, train one round, return this worker's share of the next sync.
 
-    Returns {"meta": {...}, "delta": (d0, d1, db) or None, "touched": (...)}:
-    k synced rows (0: no sync after this round).
+    Returns {"meta": {...}, "delta": (d0, d1, db) or None, "touched": (t0, t1, tb) or None}:
+    k synced rows (0: no sync after this round); the touched flags only when ``flags`` (the merge
+    uses them). ``after``: unused, the previous round's metadata, which the driver passes so that
+    Dask runs this round after that one.
     """
-    sh: Shard = _RUNS[run_id]["shard"]
-    sh.apply(update)
+    st = _RUNS[run_id]
+    sh: Shard = st["shard"]
+    t_begin = time.time()
+    t = time.perf_counter()
+    sh.apply(merged(run_id, update))
+    t_apply = time.perf_counter() - t
     stats, seconds = sh.train_round(epoch, rnd)
+    t = time.perf_counter()
     out = {"meta": {"stats": stats, "seconds": seconds, "stream": sh.stream}, "delta": None, "touched": None}
     if k:
-        out["delta"], out["touched"] = sh.deltas(k)
+        out["delta"], out["touched"] = sh.deltas(k, flags)
+    # where a round's time goes, for the driver's sync breakdown: wall clock (time.time()) marks compare across
+    # the processes of one machine; the combine this worker ran since its last round rides along
+    out["meta"]["phases"] = {"begin": t_begin, "apply": t_apply, "kernel": seconds, "delta": time.perf_counter() - t,
+                             "end": time.time(), "combine": st.pop("combine_phases", None)}
     return out
 
 
@@ -243,21 +257,35 @@ def meta_of(result):
 
 
 def combine_round(run_id, k: int, *results, merge: str = combine.DEFAULT_MERGE):
-    """The combine, run on one worker: new rows = ``combine.MERGES[merge]`` of base and the deltas.
+    """The combine: new rows = ``combine.MERGES[merge]`` of base and the deltas, on worker 0 (a task) or on
+    every worker (through :func:`merged`; the same inputs in the same order give every replica the same bits).
 
     This worker's base rows are every replica's base (all agree after each sync).
     Returns (k, (rows0, rows1, rows_b)) for :func:`train_round`'s ``update``.
     """
-    sh: Shard = _RUNS[run_id]["shard"]
+    st = _RUNS[run_id]
+    sh: Shard = st["shard"]
+    t_begin = time.time()
+    t = time.perf_counter()
     base = combine.take(sh.base0, sh.base1, sh.base_b, sh.layout, k)
     fn = combine.MERGES[merge]
-    new = tuple(fn(base[m], [r["delta"][m] for r in results], [r["touched"][m] for r in results]) for m in range(3))
+    new = tuple(fn(base[m], [r["delta"][m] for r in results],
+                   [r["touched"][m] if r["touched"] is not None else None for r in results]) for m in range(3))
+    st["combine_phases"] = {"begin": t_begin, "seconds": time.perf_counter() - t, "end": time.time()}
     return k, new
+
+
+def merged(run_id, update):
+    """The rows an ``update`` brings: (k, rows) as the combine returned them, or, for a merge every worker
+    runs itself, {"k", "merge", "results"} (all workers' round results) merged here into (k, rows)."""
+    if isinstance(update, dict):
+        return combine_round(run_id, update["k"], *update["results"], merge=update["merge"])
+    return update
 
 
 def apply_update(run_id, update):
     """Apply a sync outside a round (at an epoch end, before a checkpoint or the final fetch)."""
-    _RUNS[run_id]["shard"].apply(update)
+    _RUNS[run_id]["shard"].apply(merged(run_id, update))
     return True
 
 

@@ -7,7 +7,7 @@ DEV_STAMP := $(VENV)/.dev-installed
 SHARED ?= ../shared
 TORCH_VERSION ?= 2.13.0
 
-.PHONY: install test demo bench bench-compat bench-kernels bench-startup bench-matrix bench-pareto bench-roofline fuzz clean
+.PHONY: install test demo bench bench-compat bench-kernels bench-startup bench-matrix bench-pareto bench-roofline bench-sweep fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ bench-matrix: $(DEV_STAMP)
 # quality against whole-process time, epochs 1-5, fastw2v / gensim / fastText at their own defaults
 bench-pareto: $(DEV_STAMP)
 	$(BIN)/python bench/pareto.py --corpus $(SHARED)/data/realmix.txt.xz
+
+# the learning-rate sweep behind the defaults (quality only; resumes from bench/sweep.jsonl)
+bench-sweep: $(DEV_STAMP)
+	bench/sweep_grid.sh $(BIN)/python
 
 bench-startup: $(RUN_STAMP)
 	$(BIN)/python bench/startup.py

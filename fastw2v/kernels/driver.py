@@ -73,6 +73,12 @@ def _loss_step(loss, H, n_in, GH, target, syn1, bias, tables, negative, alpha, s
 
 
 @njit(inline="always")
+def _add_row(dst, src, d):
+    for j in range(d):
+        dst[j] += src[j]
+
+
+@njit(inline="always")
 def _gather_context(sent, n, i, window, state, syn0, ctx, H, d):
     """Reduced window around i (word2vec C's): context ids into ctx, their rows into H; returns n_in."""
     half = window - randbelow(state, window)
@@ -94,48 +100,6 @@ def _scatter(syn0, ctx, GH, n_in, d):
         w = ctx[r]
         for q in range(d):
             syn0[w, q] += GH[r, q]
-
-
-@njit(inline="always")
-def _sum_rows(syn0, ctx, m, H, d):
-    """H[0] = the sum of the input rows ctx[:m], four rows per pass (one load and store of H[0] per four adds)."""
-    for q in range(d):
-        H[0, q] = 0.0
-    r = 0
-    while r + 3 < m:
-        w0, w1, w2, w3 = ctx[r], ctx[r + 1], ctx[r + 2], ctx[r + 3]
-        for q in range(d):
-            H[0, q] += (syn0[w0, q] + syn0[w1, q]) + (syn0[w2, q] + syn0[w3, q])
-        r += 4
-    while r < m:
-        w0 = ctx[r]
-        for q in range(d):
-            H[0, q] += syn0[w0, q]
-        r += 1
-
-
-@njit(inline="always")
-def _scatter_same(syn0, ctx, m, GH, d):
-    """Add the one gradient GH[0] to each input row ctx[:m], four rows per pass (GH[0] loaded once per four).
-
-    A word twice in the window gets it twice, as in sequential updates (LLVM's
-    runtime alias check sends that pass to its scalar loop).
-    """
-    r = 0
-    while r + 3 < m:
-        w0, w1, w2, w3 = ctx[r], ctx[r + 1], ctx[r + 2], ctx[r + 3]
-        for q in range(d):
-            g = GH[0, q]
-            syn0[w0, q] += g
-            syn0[w1, q] += g
-            syn0[w2, q] += g
-            syn0[w3, q] += g
-        r += 4
-    while r < m:
-        w0 = ctx[r]
-        for q in range(d):
-            syn0[w0, q] += GH[0, q]
-        r += 1
 
 
 def _sg_batched(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, sub, settings, alpha, state,
@@ -196,18 +160,29 @@ def _cbow(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, sub
     """
     d = syn0.shape[1]
     ctx, H, GH, cand, G = scratch.ctx[t], scratch.H[t], scratch.GH[t], scratch.cand[t], scratch.G[t]
+    h = H[0]
     for i in range(n):
-        n_ctx = _window_targets(sent, n, i, settings.window, state, ctx)
+        half = settings.window - randbelow(state, settings.window)
+        for q in range(d):
+            h[q] = 0.0
+        n_ctx = 0
+        for j in range(max(0, i - half), min(n, i + half + 1)):
+            if j != i:
+                w = sent[j]
+                ctx[n_ctx] = w
+                _add_row(h, syn0[w], d)
+                n_ctx += 1
         if n_ctx == 0:
             continue
-        _sum_rows(syn0, ctx, n_ctx, H, d)
         inv = np.float32(1.0 / n_ctx)
         for q in range(d):
-            H[0, q] *= inv
+            h[q] *= inv
         counter += 1
         want = counter % settings.loss_every == 0
         lv = loss_step(loss, H, 1, GH, sent[i], syn1, bias, tables, settings.negative, alpha, state, cand, G, want)
-        _scatter_same(syn0, ctx, n_ctx, GH, d)  # the mean's gradient, unscaled, to every context row
+        g = GH[0]
+        for r in range(n_ctx):
+            _add_row(syn0[ctx[r]], g, d)  # the mean's gradient, unscaled, to every context row
         if want:
             out[ST_LOSS] += lv
             out[ST_LOSS_N] += 1

@@ -57,7 +57,7 @@ def _ns_step(H, n_in, GH, target, syn1, tables, k, alpha, state, cand, G):
     return ns.step(H, n_in, GH, target, syn1, syn1[0], tables, k, alpha, state, cand, G, True)
 
 
-@pytest.mark.parametrize("n_in", [1, 4])
+@pytest.mark.parametrize("n_in", [1, 3, 4, 5])  # 3, 5: the register tiles' odd rows
 def test_ns_step_equals_reference(n_in):
     syn0, syn1, tables = setup()
     H = syn0[:n_in].copy()
@@ -87,6 +87,29 @@ def test_ns_step_skips_noise_equal_to_target():
     _ns_step(H, 1, GH, 0, syn1, tables, K, np.float32(0.05), seed_states(1, 1)[0], cand, G)
     GH_ref, syn1_ref, _ = ref_ns(H, 0, before, [0] * (K + 1), 0.05)
     assert np.allclose(GH, GH_ref, atol=1e-6) and np.allclose(syn1, syn1_ref, atol=1e-6)
+
+
+@pytest.mark.parametrize("n_in", [1, 2, 5])
+def test_ns_step_repeated_draws_update_sequentially(n_in):
+    """Every draw the same word (not the target): one output row appears five times
+    among the candidates, inside one register tile, and gets each update in turn.
+    d = 37 runs the vector loops and their remainders."""
+    d = 37
+    rng = np.random.default_rng(3)
+    syn1 = (rng.normal(size=(V, d)) * 0.3).astype(np.float32)
+    H = (rng.normal(size=(n_in, d)) * 0.3).astype(np.float32)
+    _, _, tables = setup()
+    tables = tables._replace(noise_prob=np.ones(1), noise_alias=np.zeros(1, np.int32))
+    GH = np.zeros_like(H)
+    cand = np.zeros(K + 1, np.int64)
+    G = np.zeros((n_in, K + 1), np.float32)
+    before = syn1.copy()
+    loss = _ns_step(H, n_in, GH, 3, syn1, tables, K, np.float32(0.05), seed_states(1, 1)[0], cand, G)
+    assert list(cand) == [3] + [0] * K
+    GH_ref, syn1_ref, loss_ref = ref_ns(H, 3, before, list(cand), 0.05)
+    assert np.abs(GH - GH_ref).max() < 1e-5
+    assert np.abs(syn1 - syn1_ref).max() < 1e-5
+    assert abs(loss - loss_ref) < 1e-4
 
 
 def ref_sentence(model, sent, syn0, syn1, tables, window, alpha, batched, state):

@@ -78,7 +78,7 @@ def setup(loss, seed=0):
 
 
 @pytest.mark.parametrize("loss", ["ns", "hs", "nce", "softmax"])
-@pytest.mark.parametrize("n_in", [1, 4])  # 1: sg exact and cbow's mean input; 4: sg batched
+@pytest.mark.parametrize("n_in", [1, 4, 5])  # 1: sg exact and cbow's mean input; 4, 5: sg batched
 @pytest.mark.parametrize("target", [0, 7, 24])
 def test_update_is_gradient_of_exact_loss(loss, n_in, target):
     rng, tables, syn1, bias, n_cand = setup(loss, seed=target)

@@ -78,14 +78,104 @@ def corrected_logit(H, r, syn1, bias, logq, w, d):
     return dot_rows(H, r, syn1, w, d) + bias[w] - logq[w]
 
 
+# ---------------------------------------------------------------- register tiles
+# The loops below are bound by loads and stores, not by FMAs: a plain dot product
+# loads two floats per FMA and keeps one accumulator. Each helper takes a tile of
+# input rows x output rows per pass over j, so every loaded vector feeds several
+# FMAs into separate accumulators. Plain 2-D indexing (no row views) lets LLVM
+# vectorise the j loops (packed FMAs on ymm; see bench/tiles.py).
+
+
+@njit(inline="always")
+def _dots_2x4(H, r, U, w0, w1, w2, w3, d):
+    """Eight dot products H[r + a] . U[w_b] for a < 2, b < 4, in one pass over j."""
+    s00 = s01 = s02 = s03 = np.float32(0.0)
+    s10 = s11 = s12 = s13 = np.float32(0.0)
+    for j in range(d):
+        h0 = H[r, j]
+        h1 = H[r + 1, j]
+        u0 = U[w0, j]
+        u1 = U[w1, j]
+        u2 = U[w2, j]
+        u3 = U[w3, j]
+        s00 += h0 * u0
+        s01 += h0 * u1
+        s02 += h0 * u2
+        s03 += h0 * u3
+        s10 += h1 * u0
+        s11 += h1 * u1
+        s12 += h1 * u2
+        s13 += h1 * u3
+    return s00, s01, s02, s03, s10, s11, s12, s13
+
+
+@njit(inline="always")
+def _dots_2x1(H, r, U, w0, d):
+    """H[r] . U[w0] and H[r + 1] . U[w0] in one pass over j."""
+    s0 = s1 = np.float32(0.0)
+    for j in range(d):
+        u0 = U[w0, j]
+        s0 += H[r, j] * u0
+        s1 += H[r + 1, j] * u0
+    return s0, s1
+
+
+@njit(inline="always")
+def _dots_1x4(H, r, U, w0, w1, w2, w3, d):
+    """H[r] . U[w_b] for b < 4 in one pass over j."""
+    s0 = s1 = s2 = s3 = np.float32(0.0)
+    for j in range(d):
+        h0 = H[r, j]
+        s0 += h0 * U[w0, j]
+        s1 += h0 * U[w1, j]
+        s2 += h0 * U[w2, j]
+        s3 += h0 * U[w3, j]
+    return s0, s1, s2, s3
+
+
+@njit(inline="always")
+def score_block(H, n_in, U, cand, n_c, S, d):
+    """S[r, c] = H[r] . U[cand[c]] for r < n_in, c < n_c: the score block H U^T.
+
+    H: (n_in, d) float32, U: (V, d) float32, cand: int (n_c,), S: (n_in, n_c) float32.
+    Tiles of 2 input rows x 4 candidates: 6 loads feed 8 FMAs (a dot alone: 2 loads per FMA).
+    """
+    r = 0
+    while r + 1 < n_in:
+        c = 0
+        while c + 3 < n_c:
+            s00, s01, s02, s03, s10, s11, s12, s13 = _dots_2x4(H, r, U, cand[c], cand[c + 1], cand[c + 2],
+                                                               cand[c + 3], d)
+            S[r, c], S[r, c + 1], S[r, c + 2], S[r, c + 3] = s00, s01, s02, s03
+            S[r + 1, c], S[r + 1, c + 1], S[r + 1, c + 2], S[r + 1, c + 3] = s10, s11, s12, s13
+            c += 4
+        while c < n_c:
+            s0, s1 = _dots_2x1(H, r, U, cand[c], d)
+            S[r, c], S[r + 1, c] = s0, s1
+            c += 1
+        r += 2
+    if r < n_in:
+        c = 0
+        while c + 3 < n_c:
+            s0, s1, s2, s3 = _dots_1x4(H, r, U, cand[c], cand[c + 1], cand[c + 2], cand[c + 3], d)
+            S[r, c], S[r, c + 1], S[r, c + 2], S[r, c + 3] = s0, s1, s2, s3
+            c += 4
+        while c < n_c:
+            S[r, c] = dot_rows(H, r, U, cand[c], d)
+            c += 1
+
+
 @njit(inline="always")
 def sigmoid_scores(H, n_in, target, syn1, bias, logq, cand, n_c, G, alpha, corrected, want_loss):
     """Logistic scoring of [target, candidates] for every input row; fills G, returns the loss.
 
     corrected: NCE's logits h.u + b - log(kQ); else negative sampling's h.u.
     Label 1 for the target (column 0), 0 for the rest; accidental hits get no gradient.
+    The dot products come first, as one block (score_block, into G), then each is
+    turned into its gradient in place.
     """
     d = H.shape[1]
+    score_block(H, n_in, syn1, cand, n_c, G, d)
     loss = 0.0
     for r in range(n_in):
         for c in range(n_c):
@@ -93,10 +183,9 @@ def sigmoid_scores(H, n_in, target, syn1, bias, logq, cand, n_c, G, alpha, corre
             if c > 0 and w == target:
                 G[r, c] = 0.0
                 continue
+            z = G[r, c]
             if corrected:
-                z = corrected_logit(H, r, syn1, bias, logq, w, d)
-            else:
-                z = dot_rows(H, r, syn1, w, d)
+                z = z + bias[w] - logq[w]
             f, l_pos, l_neg = sigmoid_and_softplus(z)
             if c == 0:
                 G[r, c] = (1.0 - f) * alpha
@@ -117,12 +206,40 @@ def apply_batch(H, n_in, GH, syn1, cand, n_c, G, d):
     U = syn1[cand[:n_c]]. GH must use the output rows before they move, so it
     is computed first; the output rows are then updated in place (Hogwild).
 
-    Both products take four rows per pass over j: the row being written is
-    loaded and stored once per four FMAs instead of once per FMA, which is
-    what bounds these loops (plain 2-D indexing, no row views, so that LLVM
-    vectorises the j loops).
+    GH takes tiles of 2 input rows x 4 candidates per pass over j (4 output rows
+    loaded, 2 GH rows loaded and stored, 8 FMAs); U += G^T H takes 2 candidates x
+    4 input rows (4 H rows loaded, 2 output rows loaded and stored, 8 FMAs).
+    A candidate drawn twice is two sequential updates of one row, as in the
+    reference (LLVM's runtime alias check sends that pass to its scalar loop).
     """
-    for r in range(n_in):
+    r = 0
+    while r + 1 < n_in:
+        for j in range(d):
+            GH[r, j] = 0.0
+            GH[r + 1, j] = 0.0
+        c = 0
+        while c + 3 < n_c:
+            a0, a1, a2, a3 = G[r, c], G[r, c + 1], G[r, c + 2], G[r, c + 3]
+            b0, b1, b2, b3 = G[r + 1, c], G[r + 1, c + 1], G[r + 1, c + 2], G[r + 1, c + 3]
+            w0, w1, w2, w3 = cand[c], cand[c + 1], cand[c + 2], cand[c + 3]
+            for j in range(d):
+                u0 = syn1[w0, j]
+                u1 = syn1[w1, j]
+                u2 = syn1[w2, j]
+                u3 = syn1[w3, j]
+                GH[r, j] += a0 * u0 + a1 * u1 + a2 * u2 + a3 * u3
+                GH[r + 1, j] += b0 * u0 + b1 * u1 + b2 * u2 + b3 * u3
+            c += 4
+        while c < n_c:
+            a0, b0 = G[r, c], G[r + 1, c]
+            w0 = cand[c]
+            for j in range(d):
+                u0 = syn1[w0, j]
+                GH[r, j] += a0 * u0
+                GH[r + 1, j] += b0 * u0
+            c += 1
+        r += 2
+    if r < n_in:
         for j in range(d):
             GH[r, j] = 0.0
         c = 0
@@ -138,7 +255,30 @@ def apply_batch(H, n_in, GH, syn1, cand, n_c, G, d):
             for j in range(d):
                 GH[r, j] += g0 * syn1[w0, j]
             c += 1
-    for c in range(n_c):
+    c = 0
+    while c + 1 < n_c:
+        w0, w1 = cand[c], cand[c + 1]
+        r = 0
+        while r + 3 < n_in:
+            a0, a1, a2, a3 = G[r, c], G[r + 1, c], G[r + 2, c], G[r + 3, c]
+            b0, b1, b2, b3 = G[r, c + 1], G[r + 1, c + 1], G[r + 2, c + 1], G[r + 3, c + 1]
+            for j in range(d):
+                h0 = H[r, j]
+                h1 = H[r + 1, j]
+                h2 = H[r + 2, j]
+                h3 = H[r + 3, j]
+                syn1[w0, j] += a0 * h0 + a1 * h1 + a2 * h2 + a3 * h3
+                syn1[w1, j] += b0 * h0 + b1 * h1 + b2 * h2 + b3 * h3
+            r += 4
+        while r < n_in:
+            a0, b0 = G[r, c], G[r, c + 1]
+            for j in range(d):
+                h0 = H[r, j]
+                syn1[w0, j] += a0 * h0
+                syn1[w1, j] += b0 * h0
+            r += 1
+        c += 2
+    if c < n_c:
         w = cand[c]
         r = 0
         while r + 3 < n_in:

@@ -97,7 +97,9 @@ def _gather_context(sent, n, i, window, state, syn0, ctx, H, d):
 def _scatter(syn0, ctx, GH, n_in, d):
     """Add each input row's gradient GH[r] to its word's row of the input matrix."""
     for r in range(n_in):
-        _add_row(syn0[ctx[r]], GH[r], d)
+        w = ctx[r]
+        for q in range(d):
+            syn0[w, q] += GH[r, q]
 
 
 def _sg_batched(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, sub, settings, alpha, state,

@@ -11,7 +11,7 @@ hs_points (V, max_depth) int32, hs_codes (V, max_depth) int8, hs_lens (V,) int32
 """
 from numba import njit
 
-from .common import apply_batch, dot_rows, sigmoid_and_softplus
+from .common import apply_batch, score_block, sigmoid_and_softplus
 
 
 @njit(inline="always")
@@ -21,11 +21,11 @@ def step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, 
     n_c = lens[target]
     for c in range(n_c):
         cand[c] = points[target, c]
+    score_block(H, n_in, syn1, cand, n_c, G, d)  # the logits into G, then each turned into its gradient
     loss = 0.0
     for r in range(n_in):
         for c in range(n_c):
-            x = dot_rows(H, r, syn1, cand[c], d)
-            f, l_pos, l_neg = sigmoid_and_softplus(x)
+            f, l_pos, l_neg = sigmoid_and_softplus(G[r, c])
             label = 1.0 - codes[target, c]
             G[r, c] = (label - f) * alpha
             if want_loss:

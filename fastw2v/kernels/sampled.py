@@ -20,7 +20,7 @@ import math
 
 from numba import njit
 
-from .common import apply_batch, corrected_logit, draw_candidates, sigmoid_scores
+from .common import apply_batch, draw_candidates, score_block, sigmoid_scores
 
 
 @njit(inline="always")
@@ -37,14 +37,15 @@ def softmax_step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state
     logq = tables.noise_logq
     d = H.shape[1]
     n_c = draw_candidates(target, tables, negative, state, cand)
+    score_block(H, n_in, syn1, cand, n_c, G, d)  # h.u into G, corrected below
     loss = 0.0
     for r in range(n_in):
         zmax = -1e30
-        for c in range(n_c):  # logits into G, accidental hits marked
+        for c in range(n_c):  # logits into G, accidental hits skipped
             w = cand[c]
             if c > 0 and w == target:
                 continue
-            z = corrected_logit(H, r, syn1, bias, logq, w, d)
+            z = G[r, c] + bias[w] - logq[w]
             G[r, c] = z
             if z > zmax:
                 zmax = z

@@ -8,8 +8,13 @@ from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
+BENCH = str(Path(__file__).resolve().parent.parent / "bench")
+sys.path.insert(0, BENCH)
 import pareto  # noqa: E402
+
+# bench/ must not stay on the import path: its distributed.py would shadow Dask's `distributed`
+# package for every test that runs after this file (tests/test_distributed.py)
+sys.path[:] = [p for p in sys.path if p != BENCH]
 
 
 def row(tool, epochs, wall, ws, an=0.1):

@@ -369,10 +369,13 @@ def test_two_workers_match_local_two_threads_on_text8(model):
     """
     import fastw2v
 
-    common = dict(model=model, epochs=5, sample=1e-4, seed=1)
-    local = fastw2v.Word2Vec(threads=2, **common).fit(DEMO)
-    dist = fastw2v.Word2Vec(threads=1, **common).fit(DEMO, workers=2)
-    lw, dw = local.wv.evaluate_word_pairs()["spearman"], dist.wv.evaluate_word_pairs()["spearman"]
-    la, da = local.wv.evaluate_word_analogies()["accuracy"], dist.wv.evaluate_word_analogies()["accuracy"]
-    print(model, "local", lw, la, "dask", dw, da)
+    common = dict(model=model, epochs=5, sample=1e-4)
+    # the local 2-thread run is Hogwild: its scores move by about 0.02 between seeds and with the
+    # machine's load, so the reference is the mean of two seeds (the Dask run is deterministic)
+    local = [fastw2v.Word2Vec(threads=2, seed=s, **common).fit(DEMO).wv for s in (1, 2)]
+    dist = fastw2v.Word2Vec(threads=1, seed=1, **common).fit(DEMO, workers=2)
+    lw = sum(kv.evaluate_word_pairs()["spearman"] for kv in local) / 2
+    la = sum(kv.evaluate_word_analogies()["accuracy"] for kv in local) / 2
+    dw, da = dist.wv.evaluate_word_pairs()["spearman"], dist.wv.evaluate_word_analogies()["accuracy"]
+    print(model, "local (mean of 2 seeds)", lw, la, "dask", dw, da)
     assert dw >= lw - 0.02 and da >= la - 0.02

@@ -4,14 +4,16 @@ Each replica is a real worker :class:`fastw2v.distributed.worker.Shard` (its
 own contiguous shard of the corpus, its own random stream, one kernel thread)
 and they advance in lock-step rounds of ``--round-tokens`` tokens each. After
 round n the first ``sync_rows(n, V)`` rows (everything at an epoch end) are
-merged with the real combiner (``combine``: base + sum(delta) / replicas that
-touched the row) or, as controls, by summing the models (``model-sum``: what
-blows Spark's vectors up) or by averaging them (``average``: shrinks a
-row one replica alone touched); ``delta-sum`` (base + sum(delta), every
-change applied in full) shows what the divisor costs. No Dask: only the
+merged with the default merge (``capped``: base + sum(delta), per row at most
+twice the longest replica's change; ``capped:C`` sets the cap), the issue's
+combiner (``combine``: base + sum(delta) / replicas that touched the row) or, as
+controls, by summing the models (``model-sum``: what blows Spark's vectors up),
+by averaging them (``average``: shrinks a row one replica alone touched) or by
+``delta-sum`` (base + sum(delta), every change applied in full: ``--merge sum``).
+No Dask: only the
 training and the merge.
 
-    python bench/simulate.py [--workers 1 2 4 8 16 32] [--modes combine average model-sum delta-sum] [--epochs 5]
+    python bench/simulate.py [--workers 1 2 4 8 16 32] [--modes capped combine average model-sum delta-sum] [--epochs 5]
 
 Prints a markdown table of WordSim-353 Spearman and analogy accuracy (top 30k)
 against W; ``bench/SIMULATION.md`` holds a measured one.
@@ -100,7 +102,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpus", default=str(ROOT / "fastw2v" / "data" / "text8_head.txt.gz"))
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4, 8, 16, 32])
-    ap.add_argument("--modes", nargs="+", default=["combine", "average", "model-sum", "delta-sum"])
+    ap.add_argument("--modes", nargs="+", default=["capped", "combine", "average", "model-sum", "delta-sum"])
     ap.add_argument("--model", default="sg")
     ap.add_argument("--loss", default="ns")
     ap.add_argument("--epochs", type=int, default=5)

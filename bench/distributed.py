@@ -41,7 +41,8 @@ def speed(a):
                     m = fastw2v.Word2Vec(threads=a.workers * a.threads, **common).fit(a.corpus)
                     share = 0.0
                 else:
-                    m = fastw2v.Word2Vec(threads=a.threads, **common).fit(a.corpus, client=client)
+                    m = driver.fit(fastw2v.Word2Vec(threads=a.threads, **common), a.corpus, client=client,
+                                   round_tokens=a.round_tokens)
                     share = m.report["distributed"]["sync_share"]
                 wps = m.report["training_words_per_sec"]
                 rows[kind].append((wps, share))
@@ -93,6 +94,7 @@ def main():
     s.add_argument("--threads", type=int, default=1)
     s.add_argument("--epochs", type=int, default=1)
     s.add_argument("--reps", type=int, default=2)
+    s.add_argument("--round-tokens", type=int, default=None, help="tokens per worker per round (default: the fit's)")
     q = sub.add_parser("quality")
     q.add_argument("--models", nargs="+", default=["sg", "cbow"])
     q.add_argument("--losses", nargs="+", default=["ns", "hs", "nce", "softmax"])

@@ -87,6 +87,45 @@ def test_capped_sum_shortens_agreeing_changes_to_cap_times_the_longest():
     np.testing.assert_allclose(b, [combine.CAP, -0.5 * combine.CAP], rtol=1e-6)
 
 
+def _capped_reference(base, deltas, cap):
+    """The capped sum's formula in float64 NumPy, independent of the one-pass kernel."""
+    total = np.sum([d.astype(np.float64) for d in deltas], axis=0)
+    flat = lambda a: a.reshape(a.shape[0], -1)  # noqa: E731
+    longest = np.max([np.linalg.norm(flat(d), axis=1) for d in np.asarray(deltas, np.float64)], axis=0)
+    length = np.linalg.norm(flat(total), axis=1)
+    t = np.ones_like(length) if cap <= 0 else np.minimum(1.0, cap * longest / np.maximum(length, 1e-300))
+    return base + total * t.reshape((-1,) + (1,) * (base.ndim - 1))
+
+
+@pytest.mark.parametrize("w", [1, 2, 3, 8])
+@pytest.mark.parametrize("cap", [0.0, 1.5, 2.0])
+def test_merge_kernel_matches_the_formula_in_place(w, cap):
+    """The one-pass kernel against the formula in float64, writing over the base it reads, for (K, D) and (K,)."""
+    rng = np.random.default_rng(w * 10 + int(cap * 2))
+    for shape in ((300, 17), (300,)):
+        base = rng.normal(size=shape).astype(np.float32)
+        deltas = [(rng.normal(size=shape) * rng.uniform(0, 2, size=shape[:1] + (1,) * (len(shape) - 1))
+                   ).astype(np.float32) for _ in range(w)]
+        for d in deltas[1:]:
+            d[:60] = deltas[0][:60]  # rows every worker pushed the same way: the cap binds there from W = 3
+        expect = _capped_reference(base.astype(np.float64), deltas, cap)
+        plain = _capped_reference(base.astype(np.float64), deltas, 0.0)
+        replica = base + np.float32(0.25)
+        combine.merge_into(base, deltas, cap, replica, base)  # base is also an output
+        np.testing.assert_allclose(base, expect, rtol=2e-5, atol=2e-6)
+        np.testing.assert_array_equal(replica, base)
+        # W identical changes sum to W times one: the cap changes that once it is below W
+        assert np.allclose(expect[:60], plain[:60]) == (cap <= 0 or cap >= w)
+    empty = np.zeros((0, 4), np.float32)
+    combine.merge_into(empty, [empty] * w, cap, empty, empty)  # no rows: nothing to do, no error
+
+
+def test_merge_into_refuses_outputs_it_would_not_write_through():
+    base = np.zeros((4, 6), np.float32)
+    with pytest.raises(ValueError):
+        combine.merge_into(base, [base], 2.0, base[:, ::2], base)
+
+
 def test_capped_sum_is_the_default_merge():
     assert combine.DEFAULT_MERGE == "capped" and combine.MERGES["capped"] is combine.capped_sum
     sig = __import__("inspect").signature

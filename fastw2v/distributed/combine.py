@@ -60,11 +60,7 @@ def sum_changes(base: np.ndarray, deltas, touched=None) -> np.ndarray:
     sequence; the changes were all computed from the same stale base, so a
     row every replica pushes the same way can overshoot when rounds are long.
     """
-    total = np.zeros(base.shape, dtype=np.float32)
-    for d in deltas:
-        total += d
-    # in place (the same float32 additions): a full sync's rows are tens of MB, and fresh arrays cost page faults
-    return np.add(base, total, out=total, dtype=np.float32)
+    return _merged(base, deltas, 0.0)
 
 
 #: the combined step of a row is at most CAP times the longest step one replica took for it
@@ -72,10 +68,35 @@ def sum_changes(base: np.ndarray, deltas, touched=None) -> np.ndarray:
 CAP = 2.0
 
 
-def _row_norms(a: np.ndarray) -> np.ndarray:
-    """Euclidean norm of each row of a (K, ...) float32 array, float32 (K,)."""
-    flat = a.reshape(a.shape[0], -1) if a.ndim > 1 else a.reshape(-1, 1)
-    return np.sqrt(np.einsum("ij,ij->i", flat, flat, dtype=np.float32))
+def _rows2d(a: np.ndarray) -> np.ndarray:
+    """a (K, ...) as a C-contiguous float32 (K, D) view (or copy): the merge kernel's shape."""
+    a = np.ascontiguousarray(a, dtype=np.float32)
+    return a.reshape(a.shape[0], int(np.prod(a.shape[1:], dtype=np.int64)))
+
+
+def merge_into(base: np.ndarray, deltas, cap: float, out_a: np.ndarray, out_b: np.ndarray) -> None:
+    """out_a = out_b = base + t * sum(delta) (t as in :func:`capped_sum`; cap <= 0: t = 1), in one pass.
+
+    base, out_a, out_b: float32 (K, ...) C-contiguous, out_a and out_b may be base
+    itself (a worker writes the merged rows straight into its replica and its base).
+    """
+    from ..kernels.merge import capped_merge_into
+
+    for a in (base, out_a, out_b):
+        if a.dtype != np.float32 or not a.flags.c_contiguous:
+            raise ValueError("merge_into needs C-contiguous float32 base and outputs")
+    shape = (base.shape[0], int(np.prod(base.shape[1:], dtype=np.int64)))
+    if shape[0] == 0:
+        return
+    ds = tuple(_rows2d(d).reshape(shape) for d in deltas)
+    capped_merge_into(base.reshape(shape), ds, float(cap), out_a.reshape(shape), out_b.reshape(shape))
+
+
+def _merged(base: np.ndarray, deltas, cap: float) -> np.ndarray:
+    b = _rows2d(base)
+    new = np.empty_like(b)
+    merge_into(b, deltas, cap, new, new)
+    return new.reshape(base.shape)
 
 
 def capped_sum(base: np.ndarray, deltas, touched=None, cap: float = CAP) -> np.ndarray:
@@ -94,23 +115,17 @@ def capped_sum(base: np.ndarray, deltas, touched=None, cap: float = CAP) -> np.n
 
     base: float32 (K, ...); deltas: W float32 arrays shaped like base;
     touched: unused (an untouched row has a zero change). Returns float32 like base.
+    One pass over the rows in ``kernels.merge`` (norms in float64, sums in float32 in the order given).
     """
-    total = np.zeros(base.shape, dtype=np.float32)
-    longest = np.zeros(base.shape[0], dtype=np.float32)
-    for d in deltas:
-        total += d
-        np.maximum(longest, _row_norms(d), out=longest)
-    length = _row_norms(total)
-    t = np.minimum(np.float32(1.0), np.float32(cap) * longest / np.maximum(length, np.float32(1e-30)))
-    # base + total * t, in place (the same float32 operations, no temporaries of the rows' size)
-    np.multiply(total, t.reshape((-1,) + (1,) * (base.ndim - 1)), out=total)
-    return np.add(base, total, out=total, dtype=np.float32)
+    return _merged(base, deltas, cap)
 
 
 #: merge name -> function(base, deltas, touched); "capped" is the default (bench/SIMULATION.md:
 #: "sum" collapses from 8 replicas, "mean" learns 1/W as much)
 MERGES = {"capped": capped_sum, "sum": sum_changes, "mean": combine}
 DEFAULT_MERGE = "capped"
+#: the merges that are base + t * sum(delta), by their cap (0: none): a worker can write them straight into its rows
+CAPS = {"capped": CAP, "sum": 0.0}
 
 
 def needs_flags(merge: str) -> bool:

@@ -251,11 +251,13 @@ class Run:
         """Submit round ``rnd`` of ``epoch`` and its combine (k > 0) after round ``prev`` (None: first of the epoch).
 
         Each worker's task takes the previous round's combined rows (``prev.new``) and its own previous
-        metadata, so Dask starts it only when both exist: rounds stay in order on a worker with
-        several task threads, and a one-worker run (no combine) too.
+        round's result, so Dask starts it only when both exist: rounds stay in order on a worker with
+        several task threads, and a one-worker run (no combine) too. The result, not its metadata task:
+        that would put a second scheduler round trip (round n, then meta_of, then round n + 1) between
+        every two rounds, about 15% of a one-worker run's time on 2 cores.
         """
         update = prev.new if prev is not None else None
-        after = prev.metas_f if prev is not None and len(prev.metas_f) == self.n else [None] * self.n
+        after = prev.chain if prev is not None and len(prev.chain) == self.n else [None] * self.n
         outs = [self._on(i, W.train_round, self.run_id, epoch, rnd, k, update, after[i],
                        combine.needs_flags(self.merge)) for i in range(self.n)]
         if k and self.n <= PEER_MERGE_WORKERS:
@@ -265,7 +267,7 @@ class Run:
         else:  # the combine first: on worker 0 it is on the critical path, the metadata tasks are not
             new = self._on(0, W.combine_round, self.run_id, k, *outs, merge=self.merge, priority=1) if k else None
         metas_f = [self._on(i, W.meta_of, outs[i]) for i in range(self.n)]
-        return _Round(epoch, rnd, n_round, k, outs, metas_f, new, time.time())
+        return _Round(epoch, rnd, n_round, k, outs, metas_f, new, time.time(), list(outs))
 
     def _cancel(self, r):
         for f in [*r.outs, *r.metas_f, *([r.new] if r.new is not None and not isinstance(r.new, dict) else [])]:
@@ -295,7 +297,8 @@ class Run:
             raise WorkerLost(dead, "every worker was lost")
         metas = self._gather([r.metas_f[i] for i in keep])  # the survivors finish the round
         r.outs = [r.outs[i] for i in keep]
-        r.metas_f = []  # the next round's tasks need not wait on metadata of the old worker order
+        r.metas_f = []
+        r.chain = []  # the next round's tasks need not wait on results of the old worker order
         self._reassign(dead)
         r.new = self._on(0, W.combine_round, self.run_id, r.k, *r.outs, merge=self.merge) if r.k else None
         return metas, True
@@ -418,6 +421,7 @@ class _Round:
     metas_f: list
     new: object
     submitted: float
+    chain: list = dataclasses.field(default_factory=list)  # what round n + 1's task i waits on: outs[i]
 
 
 class WorkerLost(Exception):

@@ -231,14 +231,14 @@ def train_round(run_id, epoch: int, rnd: int, k: int, update=None, after=None, f
 
     Returns {"meta": {...}, "delta": (d0, d1, db) or None, "touched": (t0, t1, tb) or None}:
     k synced rows (0: no sync after this round); the touched flags only when ``flags`` (the merge
-    uses them). ``after``: unused, the previous round's metadata, which the driver passes so that
+    uses them). ``after``: unused, this worker's previous round result, which the driver passes so that
     Dask runs this round after that one.
     """
     st = _RUNS[run_id]
     sh: Shard = st["shard"]
     t_begin = time.time()
     t = time.perf_counter()
-    sh.apply(merged(run_id, update))
+    apply_sync(run_id, update)
     t_apply = time.perf_counter() - t
     stats, seconds = sh.train_round(epoch, rnd)
     t = time.perf_counter()
@@ -283,9 +283,31 @@ def merged(run_id, update):
     return update
 
 
+def apply_sync(run_id, update) -> None:
+    """Bring the replica and its base to the rows of a sync ``update`` (see :func:`merged`).
+
+    A merge every worker runs itself, if it is a (capped) sum, goes in one pass straight into the
+    replica's and the base's rows (``combine.merge_into``): no merged copy, no second write.
+    """
+    st = _RUNS[run_id]
+    sh: Shard = st["shard"]
+    if isinstance(update, dict) and update["merge"] in combine.CAPS:
+        t_begin, t = time.time(), time.perf_counter()
+        k = update["k"]
+        results = update["results"]
+        live = (combine.take(sh.syn0, sh.syn1, sh.bias, sh.layout, k),
+                combine.take(sh.base0, sh.base1, sh.base_b, sh.layout, k))
+        for m in range(3):
+            combine.merge_into(live[1][m], [r["delta"][m] for r in results], combine.CAPS[update["merge"]],
+                               live[0][m], live[1][m])
+        st["combine_phases"] = {"begin": t_begin, "seconds": time.perf_counter() - t, "end": time.time()}
+        return
+    sh.apply(merged(run_id, update))
+
+
 def apply_update(run_id, update):
     """Apply a sync outside a round (at an epoch end, before a checkpoint or the final fetch)."""
-    _RUNS[run_id]["shard"].apply(merged(run_id, update))
+    apply_sync(run_id, update)
     return True
 
 

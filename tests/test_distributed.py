@@ -126,6 +126,19 @@ def test_merge_into_refuses_outputs_it_would_not_write_through():
         combine.merge_into(base, [base], 2.0, base[:, ::2], base)
 
 
+def test_default_rounds_give_small_corpora_enough_syncs():
+    """One kernel call per round on a big shard; on a small one at least 32 syncs per epoch; one worker never syncs."""
+    from fastw2v.distributed.driver import MIN_ROUND_TOKENS, MIN_SYNCS_PER_EPOCH, round_tokens_for
+    from fastw2v.trainer import CALL_TOKENS_PER_THREAD as CALL
+
+    assert round_tokens_for([10**8, 10**8], 4) == 4 * CALL
+    small = [552_130, 552_129]  # the text8 sample on 2 workers
+    rt = round_tokens_for(small, 1)
+    assert -(-max(small) // rt) >= MIN_SYNCS_PER_EPOCH and rt < CALL
+    assert round_tokens_for([5_000, 5_000], 1) == MIN_ROUND_TOKENS
+    assert round_tokens_for([552_130], 1) == CALL  # one worker: rounds are the local trainer's calls
+
+
 def test_capped_sum_is_the_default_merge():
     assert combine.DEFAULT_MERGE == "capped" and combine.MERGES["capped"] is combine.capped_sum
     sig = __import__("inspect").signature

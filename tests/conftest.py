@@ -1,5 +1,6 @@
 import gzip
 import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -57,3 +58,22 @@ def text8_vectors(tmp_path_factory):
     path = tmp_path_factory.mktemp("vec") / "t8.bin"
     m.wv.save_word2vec_format(path, binary=True)
     return path
+
+
+def wait_training(proc, timeout=300):
+    """Read a CLI subprocess's stderr up to its first progress line (the token cache exists and the
+    kernels are running); returns the lines read.
+
+    Call it before signalling the process: the caller's ``communicate()`` then gets every line written
+    after the signal (at most a read-ahead progress line can be missed).
+    """
+    lines = []
+    t = time.time()
+    while time.time() - t < timeout:
+        line = proc.stderr.readline()
+        if not line:
+            raise AssertionError(f"exited before training: {''.join(lines)}")
+        lines.append(line)
+        if "% epoch" in line:
+            return lines
+    raise AssertionError("no progress line")

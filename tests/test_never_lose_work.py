@@ -13,27 +13,13 @@ import fastw2v
 from fastw2v import corpus as corpus_mod
 from fastw2v.cli import main
 
-from .conftest import zipf_corpus
+from .conftest import wait_training, zipf_corpus
 
 
 def start(*args, cwd, env=None):
     return subprocess.Popen([sys.executable, "-m", "fastw2v", *map(str, args)], cwd=cwd, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, text=True,
                             env=dict(os.environ, PYTHONUNBUFFERED="1", **(env or {})))
-
-
-def wait_training(proc, timeout=300):
-    """Read stderr up to the first progress line (the cache is built and the kernels run); returns the lines."""
-    lines = []
-    t = time.time()
-    while time.time() - t < timeout:
-        line = proc.stderr.readline()
-        if not line:
-            raise AssertionError(f"exited before training: {''.join(lines)}")
-        lines.append(line)
-        if "% epoch" in line:
-            return lines
-    raise AssertionError("no progress line")
 
 
 def cache_files_of(pid, folder):

@@ -11,7 +11,7 @@ import pytest
 
 import fastw2v
 
-from .conftest import DEMO, WORDSIM, zipf_corpus
+from .conftest import DEMO, WORDSIM, wait_training, zipf_corpus
 
 
 def start(*args, cwd):
@@ -22,24 +22,6 @@ def start(*args, cwd):
 def run(*args, cwd=None):
     return subprocess.run([sys.executable, "-m", "fastw2v", *map(str, args)], capture_output=True, text=True,
                           cwd=cwd, timeout=600)
-
-
-def wait_training(proc, timeout=300):
-    """Read stderr until the first progress line: the token cache exists and the kernels are running.
-
-    Returns the lines read. Call it before signalling: the caller's ``communicate()`` then gets every line
-    written after the signal (at most a read-ahead progress line can be missed).
-    """
-    lines = []
-    t = time.time()
-    while time.time() - t < timeout:
-        line = proc.stderr.readline()
-        if not line:
-            raise AssertionError(f"exited before training: {''.join(lines)}")
-        lines.append(line)
-        if "% epoch" in line:
-            return lines
-    raise AssertionError("no progress line")
 
 
 def wait_for(path, proc, timeout=120):

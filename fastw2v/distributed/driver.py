@@ -284,7 +284,9 @@ class Run:
             new = {"k": k, "merge": self.merge, "results": outs}
         else:  # the combine first: on worker 0 it is on the critical path, the metadata tasks are not
             new = self._on(0, W.combine_round, self.run_id, k, *outs, merge=self.merge, priority=1) if k else None
-        metas_f = [self._on(i, W.meta_of, outs[i]) for i in range(self.n)]
+        # one metadata task for the round, on worker 0, which holds every worker's result already (it merges
+        # them, or combines them); one per worker would add W - 1 tasks per round to the scheduler's load
+        metas_f = [self._on(0, W.metas_of, *outs)]
         return _Round(epoch, rnd, n_round, k, outs, metas_f, new, time.time(), list(outs))
 
     def _cancel(self, r):
@@ -298,7 +300,7 @@ class Run:
         (``r.new`` is replaced) and its shards go to a replacement worker or to a survivor.
         """
         try:
-            metas = self._gather(r.metas_f)
+            [metas] = self._gather(r.metas_f)
             self.timeline.append({"round": r.n_round, "k": r.k, "submit": r.submitted, "done": time.time(),
                                   "workers": [m.get("phases") for m in metas]})
             return metas, False
@@ -307,13 +309,15 @@ class Run:
         if r.new is not None and not isinstance(r.new, dict):
             r.new.cancel()
         keep = [i for i, a in enumerate(self.addrs) if a not in dead]
+        for f in r.metas_f:
+            f.cancel()
         for i, a in enumerate(self.addrs):
             if a in dead:
                 r.outs[i].cancel()
-                r.metas_f[i].cancel()
         if not keep:
             raise WorkerLost(dead, "every worker was lost")
-        metas = self._gather([r.metas_f[i] for i in keep])  # the survivors finish the round
+        # the survivors finish the round (each worker's own metadata: worker 0 may be the one lost)
+        metas = self._gather([self._on(i, W.meta_of, r.outs[i]) for i in keep])
         r.outs = [r.outs[i] for i in keep]
         r.metas_f = []
         r.chain = []  # the next round's tasks need not wait on results of the old worker order
@@ -436,7 +440,7 @@ class _Round:
     n_round: int
     k: int
     outs: list
-    metas_f: list
+    metas_f: list  # one future: the metadata of every worker's result, in worker order
     new: object
     submitted: float
     chain: list = dataclasses.field(default_factory=list)  # what round n + 1's task i waits on: outs[i]

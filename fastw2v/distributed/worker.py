@@ -256,6 +256,11 @@ def meta_of(result):
     return result["meta"]
 
 
+def metas_of(*results):
+    """[meta of each result], run where the results are already (worker 0)."""
+    return [r["meta"] for r in results]
+
+
 def combine_round(run_id, k: int, *results, merge: str = combine.DEFAULT_MERGE):
     """The combine: new rows = ``combine.MERGES[merge]`` of base and the deltas, on worker 0 (a task) or on
     every worker (through :func:`merged`; the same inputs in the same order give every replica the same bits).

@@ -119,9 +119,10 @@ def capped_sum(base: np.ndarray, deltas, touched=None, cap: float = 0.0, agree: 
     W (it diverges from W = 8 in bench/SIMULATION.md); the earlier rule
     (``cap``: at most cap times the longest single change) held those rows too,
     but also shortened the random-walk sums of rows more than cap**2 replicas
-    touched, which then learned less (W = 16: WordSim-353 0.88-0.89x of W = 1
-    with cap 2, 0.96-0.98x with agree 2). R <= 2 for two changes, so with two
-    replicas and agree >= 2 this is ``sum_changes``.
+    touched, which then learned less (W = 16, three seeds: WordSim-353
+    0.86-0.89x of W = 1 with cap 2, 0.93-0.98x with agree 2; analogy 0.56-0.69x
+    and 0.69-0.90x). R <= 2 for two changes, so with two replicas and
+    agree >= 2 this is ``sum_changes``.
 
     base: float32 (K, ...); deltas: W float32 arrays shaped like base;
     touched: unused (an untouched row has a zero change); cap > 0 also applies

@@ -4,14 +4,17 @@ Each replica is a real worker :class:`fastw2v.distributed.worker.Shard` (its
 own contiguous shard of the corpus, its own random stream, one kernel thread)
 and they advance in lock-step rounds of ``--round-tokens`` tokens each. After
 round n the first ``sync_rows(n, V)`` rows (everything at an epoch end) are
-merged with the default merge (``capped``: base + sum(delta), per row at most
-twice the longest replica's change; ``capped:C`` sets the cap), the issue's
-combiner (``combine``: base + sum(delta) / replicas that touched the row) or, as
-controls, by summing the models (``model-sum``: what blows Spark's vectors up),
-by averaging them (``average``: shrinks a row one replica alone touched) or by
-``delta-sum`` (base + sum(delta), every change applied in full: ``--merge sum``).
-No Dask: only the
-training and the merge.
+merged with the default merge (``capped``: base + sum(delta), shortened per row
+where the replicas' changes agree, to about twice one change; ``agree:C`` sets
+that limit), the earlier default (``capped:C``: at most C times the longest
+replica's change), the issue's combiner (``combine``: base + sum(delta) /
+replicas that touched the row) or, as controls, by summing the models
+(``model-sum``: what blows Spark's vectors up), by averaging them (``average``:
+shrinks a row one replica alone touched) or by ``delta-sum`` (base + sum(delta),
+every change applied in full: ``--merge sum``). ``A/B`` merges syn0 with A and
+syn1 with B; ``x-...`` are the experimental merges of :func:`exp_scale`.
+No Dask: only the training and the merge. ``--hot N`` changes the schedule's
+rows synced every round (default 1024).
 
     python bench/simulate.py [--workers 1 2 4 8 16 32] [--modes capped combine average model-sum delta-sum] [--epochs 5]
 
@@ -57,9 +60,14 @@ def merge(mode, base, deltas, touched):
         return (base + total / np.float32(len(deltas))).astype(np.float32)
     if mode == "delta-sum":  # every replica's change applied in full: base + sum(delta)
         return (base + total).astype(np.float32)
-    if mode.startswith("capped"):  # base + sum(delta), no longer than CAP x the longest replica step
-        cap = float(mode.partition(":")[2] or combine.CAP)
-        return combine.capped_sum(base, deltas, touched, cap)
+    if mode == "capped":  # the default merge (agreement limit AGREE)
+        return combine.capped_sum(base, deltas, touched)
+    if mode.startswith("capped:"):  # the earlier default: base + sum(delta), no longer than C x the longest step
+        return combine.capped_sum(base, deltas, touched, cap=float(mode.partition(":")[2]), agree=0.0)
+    if mode.startswith("agree:"):  # the default's rule with agreement limit C
+        return combine.capped_sum(base, deltas, touched, agree=float(mode.partition(":")[2]))
+    if mode.startswith("x-"):  # experimental per-row scalings of sum(delta) (see exp_scale)
+        return exp_merge(mode, base, deltas)
     if mode == "sqrt":  # between the two: base + sum(delta) / sqrt(replicas that touched the row)
         n = np.sum([np.asarray(t, np.float32) for t in touched], axis=0)
         scale = 1.0 / np.sqrt(np.maximum(n, 1.0))
@@ -67,7 +75,67 @@ def merge(mode, base, deltas, touched):
     raise ValueError(mode)
 
 
-def simulate(cache, words, counts, cfg, n_workers, mode, round_tokens, work):
+def exp_scale(mode, deltas):
+    """t (K,) per row for an experimental merge x-NAME:a[:b[:c]] (NumPy, float64), with deltas W (K, ...) float32.
+
+    S = sum(delta), Q = sum |delta_i|^2, M = max |delta_i|^2, per row; the merged step is t * S:
+    x-ratio:c[:cap]  |step| <= max(c * Q / |S|, cap * sqrt(M)) (x-ratio:2 is the default ``capped``)
+    x-min:c:cap      |step| <= min(c * Q / |S|, cap * sqrt(M))
+    x-kappa:k:cap    |step| <= max(k * sqrt(Q), cap * sqrt(M))
+    x-touch:cap:s    |step| <= cap * sqrt(M) * max(1, sqrt(replicas with a nonzero change) / s)
+    x-rank:H:c       x-ratio:c for the first H rows of the sync order, the plain sum beyond
+    x-rank2:H:c1:c2  x-ratio:c1 for the first H rows, x-ratio:c2 beyond
+    x-pow:c:b        t = min(1, c / R**b), R = |S|^2 / Q
+    """
+    name, *args = mode[2:].split(":")
+    args = [float(x) for x in args]
+    d = np.stack([np.asarray(x, np.float64).reshape(x.shape[0], -1) for x in deltas])  # (W, K, D)
+    S = d.sum(0)
+    s2 = (S * S).sum(1)
+    n2 = (d * d).sum(2)  # (W, K)
+    Q = n2.sum(0)
+    M = n2.max(0)
+    ntouch = (n2 > 0).sum(0)
+    tiny = 1e-300
+    if name == "ratio":  # length <= max(cap*max|d_i|, c * Q / |S|)
+        c, cap = args[0], (args[1] if len(args) > 1 else 0.0)
+        L = np.maximum(cap * np.sqrt(M), c * Q / np.sqrt(np.maximum(s2, tiny)))
+    elif name == "min":  # length <= min(cap*max|d_i|, c * Q / |S|)
+        c, cap = args[0], args[1]
+        L = np.minimum(cap * np.sqrt(M), c * Q / np.sqrt(np.maximum(s2, tiny)))
+    elif name == "kappa":  # length <= max(cap*max|d_i|, k * sqrt(Q))
+        k, cap = args[0], args[1]
+        L = np.maximum(cap * np.sqrt(M), k * np.sqrt(Q))
+    elif name == "touch":  # length <= cap * max|d_i| * max(1, sqrt(n touched) / s)
+        cap, sdiv = args[0], args[1]
+        L = cap * np.sqrt(M) * np.maximum(1.0, np.sqrt(ntouch) / sdiv)
+    elif name == "rank":  # ratio:c for the first H rows (the hottest), the plain sum beyond
+        H, c = int(args[0]), args[1]
+        L = c * Q / np.sqrt(np.maximum(s2, tiny))
+        L[H:] = np.inf
+    elif name == "rank2":  # ratio:c1 for the first H rows, ratio:c2 beyond
+        H, c1, c2 = int(args[0]), args[1], args[2]
+        L = c2 * Q / np.sqrt(np.maximum(s2, tiny))
+        L[:H] *= c1 / c2
+    elif name == "pow":  # t = min(1, c / R**b), R = |S|^2 / Q
+        c, b = args[0], args[1]
+        R = s2 / np.maximum(Q, tiny)
+        return np.minimum(1.0, c / np.maximum(R, tiny) ** b)
+    else:
+        raise ValueError(mode)
+    return np.where(s2 > L * L, L / np.sqrt(np.maximum(s2, tiny)), 1.0)
+
+
+def exp_merge(mode, base, deltas):
+    """base + t * sum(delta) with t from exp_scale; "x-A/B" uses A for syn0 and B otherwise (set by the caller)."""
+    if base.shape[0] == 0 or base.size == 0:
+        return base.copy()
+    t = exp_scale(mode, deltas)
+    total = np.sum(deltas, axis=0, dtype=np.float32)
+    return (base + total * t.astype(np.float32).reshape((-1,) + (1,) * (base.ndim - 1))).astype(np.float32)
+
+
+def simulate(cache, words, counts, cfg, n_workers, mode, round_tokens, work, hot=combine.HOT_ROWS):
     caches = shard_caches(cache, n_workers)
     sizes = [c.n_tokens for c in caches]
     reps = [Shard("sim", cfg, counts, c, WorkDir(work.dir), w, sizes, round_tokens) for w, c in enumerate(caches)]
@@ -81,20 +149,24 @@ def simulate(cache, words, counts, cfg, n_workers, mode, round_tokens, work):
                 r.train_round(epoch, rnd)
             if n_workers == 1:
                 continue
-            k = layout.n_rows if rnd == n_rounds - 1 else combine.sync_rows(n, layout.n_rows)
+            k = layout.n_rows if rnd == n_rounds - 1 else combine.sync_rows(n, layout.n_rows, hot)
             shares = [r.deltas(k) for r in reps]
             base = combine.take(reps[0].base0, reps[0].base1, reps[0].base_b, layout, k)
-            new = tuple(merge(mode, base[m], [s[0][m] for s in shares], [s[1][m] for s in shares])
-                        for m in range(3))
+            modes = mode.split("/") if "/" in mode else [mode]  # "A/B": A for syn0, B for syn1 and bias
+            new = tuple(merge(modes[min(m, len(modes) - 1)], base[m], [s[0][m] for s in shares],
+                              [s[1][m] for s in shares]) for m in range(3))
             for r in reps:
                 r.apply((k, new))
     if not np.isfinite(reps[0].syn0).all():
         return float("nan"), float("nan"), n
     kv = KeyedVectors(words, reps[0].syn0.copy(), counts)
     ws = kv.evaluate_word_pairs()["spearman"]
-    an = kv.evaluate_word_analogies()["accuracy"]
+    res = kv.evaluate_word_analogies()
+    an = res["accuracy"]
     for r in reps:
         r.close()
+    print(f"  analogy {res['correct'] if isinstance(res['correct'], int) else len(res['correct'])} of "
+          f"{(res['correct'] if isinstance(res['correct'], int) else len(res['correct'])) + (res['incorrect'] if isinstance(res['incorrect'], int) else len(res['incorrect']))}", flush=True)
     return ws, an, n
 
 
@@ -110,6 +182,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--round-tokens", type=int, default=8192, help="tokens per replica per round")
     ap.add_argument("--alpha", type=float, default=None, help="starting learning rate (default: the model's)")
+    ap.add_argument("--hot", type=int, default=combine.HOT_ROWS, help="rows synced after every round (the schedule's base)")
     a = ap.parse_args()
     cfg = TrainConfig(model=a.model, loss=a.loss, epochs=a.epochs, sample=a.sample, seed=a.seed, threads=1,
                       alpha=a.alpha).resolved()
@@ -124,7 +197,7 @@ def main():
         for w in a.workers:
             for mode in (a.modes if w > 1 else ["combine"]):
                 t = time.perf_counter()
-                ws, an, n = simulate(cache, vocab.words, vocab.counts, cfg, w, mode, a.round_tokens, work)
+                ws, an, n = simulate(cache, vocab.words, vocab.counts, cfg, w, mode, a.round_tokens, work, a.hot)
                 rows.append((w, mode, ws, an, n))
                 print(f"W={w} {mode}: ws {ws:.3f} analogy {an:.3f} ({n} rounds, {time.perf_counter() - t:.0f} s)",
                       flush=True)

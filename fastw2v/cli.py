@@ -250,7 +250,7 @@ def refuse_clobbering(inputs, outputs, may_replace=()):
               help="Train data-parallel on the Dask cluster of this scheduler (tcp://HOST:8786).")
 @click.option("--merge", type=click.Choice(["capped", "sum", "mean"]), default="capped", show_default=True,
               help="With --workers/--scheduler: a synced row moves by the sum of the workers' changes, "
-                   "at most twice the longest of them (capped), by their plain sum, or by their mean over "
+                   "shortened where they agree to about two of them (capped), by their plain sum, or by their mean over "
                    "the workers that touched it (README: More than one machine).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress or summary.")
 @click.pass_context

@@ -56,74 +56,100 @@ def test_sum_and_average_controls_differ_from_the_combiner():
 
 
 def test_capped_sum_applies_lone_and_disagreeing_changes_in_full():
-    """A row one worker changed, and a row two workers pushed different ways, move by the sum."""
-    base = np.full((3, 2), 1.0, np.float32)
-    d1 = np.array([[1.0, 2.0], [3.0, 0.0], [0, 0]], np.float32)
-    d2 = np.array([[0, 0], [0.0, -4.0], [0, 0]], np.float32)
-    new = combine.capped_sum(base, [d1, d2])
-    np.testing.assert_allclose(new, base + d1 + d2, rtol=1e-6)
+    """A row one worker changed, and rows several workers pushed different ways, move by the sum."""
+    base = np.full((4, 2), 1.0, np.float32)
+    d1 = np.array([[1.0, 2.0], [3.0, 0.0], [0, 0], [1.0, 0.0]], np.float32)
+    d2 = np.array([[0, 0], [0.0, -4.0], [0, 0], [0.0, 1.0]], np.float32)
+    d3 = np.array([[0, 0], [0, 0], [0, 0], [-1.0, 0.0]], np.float32)
+    new = combine.capped_sum(base, [d1, d2, d3])
+    np.testing.assert_allclose(new, base + d1 + d2 + d3, rtol=1e-6)
     np.testing.assert_array_equal(new[2], base[2])  # untouched
 
 
+def test_capped_sum_leaves_the_sum_of_many_independent_changes_alone():
+    """16 replicas' unrelated changes add like a random walk (|sum| ~ 4 |d_i|): not shortened, unlike
+    the earlier rule (cap 2: at most twice the longest change), which cut them to about half."""
+    rng = np.random.default_rng(1)
+    base = np.zeros((50, 100), np.float32)
+    deltas = [rng.normal(size=(50, 100)).astype(np.float32) for _ in range(16)]
+    np.testing.assert_allclose(combine.capped_sum(base, deltas), combine.sum_changes(base, deltas), rtol=1e-6)
+    old = combine.capped_sum(base, deltas, cap=2.0, agree=0.0)
+    ratio = np.linalg.norm(old, axis=1) / np.linalg.norm(combine.sum_changes(base, deltas), axis=1)
+    assert np.all(ratio < 0.7)
+
+
 def test_capped_sum_of_two_never_binds():
-    """|d1 + d2| <= 2 max |d_i|: with two workers the capped merge is the plain sum."""
+    """|d1 + d2|^2 <= 2 (|d1|^2 + |d2|^2): with two workers the capped merge is the plain sum."""
     rng = np.random.default_rng(0)
     base = rng.normal(size=(200, 8)).astype(np.float32)
     d = [rng.normal(size=(200, 8)).astype(np.float32) * rng.uniform(0, 2, size=(200, 1)).astype(np.float32)
          for _ in range(2)]
     d[1][:50] = d[0][:50]  # identical changes: the sum is exactly twice one
+    d[1][50:100] = d[0][50:100] * np.float32(0.3)  # the same direction, other lengths
     np.testing.assert_allclose(combine.capped_sum(base, d), combine.sum_changes(base, d), rtol=1e-5, atol=1e-6)
 
 
-def test_capped_sum_shortens_agreeing_changes_to_cap_times_the_longest():
-    """W workers pushing a row the same way move it CAP times the longest push, not W times, same direction."""
+def test_capped_sum_shortens_agreeing_changes_to_about_agree_steps():
+    """W workers pushing a row the same way by the same step move it AGREE steps, not W, same direction;
+    with unequal pushes sum |d_i|^2 / |sum d_i| of them."""
     base = np.zeros((2, 3), np.float32)
     step = np.array([[0.3, -0.4, 0.0], [0.0, 0.0, 1.0]], np.float32)
-    deltas = [step * np.float32(s) for s in (1.0, 0.5, 0.8, 1.0, 0.9, 1.0, 0.7, 1.0)]
-    new = combine.capped_sum(base, deltas)
-    np.testing.assert_allclose(new, combine.CAP * step, rtol=1e-6)
+    new = combine.capped_sum(base, [step] * 8)
+    np.testing.assert_allclose(new, combine.AGREE * step, rtol=1e-6)
+    scales = (1.0, 0.5, 0.8, 1.0, 0.9, 1.0, 0.7, 1.0)
+    new = combine.capped_sum(base, [step * np.float32(s) for s in scales])
+    expect = combine.AGREE * sum(s * s for s in scales) / sum(scales)
+    np.testing.assert_allclose(new, expect * step, rtol=1e-6)
     # a bias vector (one value per row) works the same way
     b = combine.capped_sum(np.zeros(2, np.float32), [np.array([1.0, -0.5], np.float32)] * 6)
-    np.testing.assert_allclose(b, [combine.CAP, -0.5 * combine.CAP], rtol=1e-6)
+    np.testing.assert_allclose(b, [combine.AGREE, -0.5 * combine.AGREE], rtol=1e-6)
+    # the earlier rule: CAP times the longest push
+    new = combine.capped_sum(base, [step * np.float32(s) for s in scales], cap=combine.CAP, agree=0.0)
+    np.testing.assert_allclose(new, combine.CAP * step, rtol=1e-6)
 
 
-def _capped_reference(base, deltas, cap):
+def _capped_reference(base, deltas, cap, agree):
     """The capped sum's formula in float64 NumPy, independent of the one-pass kernel."""
     total = np.sum([d.astype(np.float64) for d in deltas], axis=0)
     flat = lambda a: a.reshape(a.shape[0], -1)  # noqa: E731
-    longest = np.max([np.linalg.norm(flat(d), axis=1) for d in np.asarray(deltas, np.float64)], axis=0)
+    sq = np.array([np.sum(flat(d) ** 2, axis=1) for d in np.asarray(deltas, np.float64)])
     length = np.linalg.norm(flat(total), axis=1)
-    t = np.ones_like(length) if cap <= 0 else np.minimum(1.0, cap * longest / np.maximum(length, 1e-300))
+    t = np.ones_like(length)
+    if cap > 0:
+        t = np.minimum(t, cap * np.sqrt(sq.max(axis=0)) / np.maximum(length, 1e-300))
+    if agree > 0:
+        t = np.minimum(t, agree * sq.sum(axis=0) / np.maximum(length, 1e-300) ** 2)
     return base + total * t.reshape((-1,) + (1,) * (base.ndim - 1))
 
 
 @pytest.mark.parametrize("w", [1, 2, 3, 8])
-@pytest.mark.parametrize("cap", [0.0, 1.5, 2.0])
-def test_merge_kernel_matches_the_formula_in_place(w, cap):
+@pytest.mark.parametrize("cap,agree", [(0.0, 0.0), (1.5, 0.0), (2.0, 0.0), (0.0, 2.0), (0.0, 1.5), (2.0, 2.0)])
+def test_merge_kernel_matches_the_formula_in_place(w, cap, agree):
     """The one-pass kernel against the formula in float64, writing over the base it reads, for (K, D) and (K,)."""
-    rng = np.random.default_rng(w * 10 + int(cap * 2))
+    rng = np.random.default_rng(w * 10 + int(cap * 2) + int(agree * 20))
     for shape in ((300, 17), (300,)):
         base = rng.normal(size=shape).astype(np.float32)
         deltas = [(rng.normal(size=shape) * rng.uniform(0, 2, size=shape[:1] + (1,) * (len(shape) - 1))
                    ).astype(np.float32) for _ in range(w)]
         for d in deltas[1:]:
-            d[:60] = deltas[0][:60]  # rows every worker pushed the same way: the cap binds there from W = 3
-        expect = _capped_reference(base.astype(np.float64), deltas, cap)
-        plain = _capped_reference(base.astype(np.float64), deltas, 0.0)
+            d[:60] = deltas[0][:60]  # rows every worker pushed the same way: a limit binds there from W = 3
+        expect = _capped_reference(base.astype(np.float64), deltas, cap, agree)
+        plain = _capped_reference(base.astype(np.float64), deltas, 0.0, 0.0)
         replica = base + np.float32(0.25)
-        combine.merge_into(base, deltas, cap, replica, base)  # base is also an output
+        combine.merge_into(base, deltas, cap, agree, replica, base)  # base is also an output
         np.testing.assert_allclose(base, expect, rtol=2e-5, atol=2e-6)
         np.testing.assert_array_equal(replica, base)
-        # W identical changes sum to W times one: the cap changes that once it is below W
-        assert np.allclose(expect[:60], plain[:60]) == (cap <= 0 or cap >= w)
+        # W identical changes sum to W times one: a limit changes that once it is below W
+        limits = [x for x in (cap, agree) if x > 0]
+        assert np.allclose(expect[:60], plain[:60]) == all(x >= w for x in limits)
     empty = np.zeros((0, 4), np.float32)
-    combine.merge_into(empty, [empty] * w, cap, empty, empty)  # no rows: nothing to do, no error
+    combine.merge_into(empty, [empty] * w, cap, agree, empty, empty)  # no rows: nothing to do, no error
 
 
 def test_merge_into_refuses_outputs_it_would_not_write_through():
     base = np.zeros((4, 6), np.float32)
     with pytest.raises(ValueError):
-        combine.merge_into(base, [base], 2.0, base[:, ::2], base)
+        combine.merge_into(base, [base], 0.0, 2.0, base[:, ::2], base)
 
 
 def test_default_rounds_give_small_corpora_enough_syncs():
@@ -141,6 +167,7 @@ def test_default_rounds_give_small_corpora_enough_syncs():
 
 def test_capped_sum_is_the_default_merge():
     assert combine.DEFAULT_MERGE == "capped" and combine.MERGES["capped"] is combine.capped_sum
+    assert combine.CAPS["capped"] == (0.0, combine.AGREE) and combine.CAPS["sum"] == (0.0, 0.0)
     sig = __import__("inspect").signature
     from fastw2v import Word2Vec
     from fastw2v.distributed import driver

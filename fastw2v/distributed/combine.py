@@ -60,11 +60,15 @@ def sum_changes(base: np.ndarray, deltas, touched=None) -> np.ndarray:
     sequence; the changes were all computed from the same stale base, so a
     row every replica pushes the same way can overshoot when rounds are long.
     """
-    return _merged(base, deltas, 0.0)
+    return _merged(base, deltas, 0.0, 0.0)
 
 
-#: the combined step of a row is at most CAP times the longest step one replica took for it
-#: (2: W = 8 and 16 hold in bench/SIMULATION.md; 3 and 4 diverge at W = 16, 1.5 and 1 learn less)
+#: the agreement limit of the default merge: |merged step| <= AGREE * sum |d_i|^2 / |sum d_i| (see capped_sum);
+#: 2 is the smallest that never binds with two replicas (|d1 + d2|^2 <= 2 (|d1|^2 + |d2|^2)), and the best
+#: measured at W = 16 (bench/SIMULATION.md: 1.5, 2.5 and 3 learn less)
+AGREE = 2.0
+#: the earlier default's limit, |merged step| <= CAP * max_i |d_i| (bench/SIMULATION.md compares them);
+#: it also shortens the sum of independent changes once more than about CAP**2 replicas meet in a row
 CAP = 2.0
 
 
@@ -74,11 +78,12 @@ def _rows2d(a: np.ndarray) -> np.ndarray:
     return a.reshape(a.shape[0], int(np.prod(a.shape[1:], dtype=np.int64)))
 
 
-def merge_into(base: np.ndarray, deltas, cap: float, out_a: np.ndarray, out_b: np.ndarray) -> None:
-    """out_a = out_b = base + t * sum(delta) (t as in :func:`capped_sum`; cap <= 0: t = 1), in one pass.
+def merge_into(base: np.ndarray, deltas, cap: float, agree: float, out_a: np.ndarray, out_b: np.ndarray) -> None:
+    """out_a = out_b = base + t * sum(delta) in one pass, t per row as in :func:`capped_sum` (limits <= 0 are off).
 
     base, out_a, out_b: float32 (K, ...) C-contiguous, out_a and out_b may be base
     itself (a worker writes the merged rows straight into its replica and its base).
+    cap, agree: the two limits of :func:`capped_sum` (``CAPS`` holds them by merge name).
     """
     from ..kernels.merge import capped_merge_into
 
@@ -89,43 +94,53 @@ def merge_into(base: np.ndarray, deltas, cap: float, out_a: np.ndarray, out_b: n
     if shape[0] == 0:
         return
     ds = tuple(_rows2d(d).reshape(shape) for d in deltas)
-    capped_merge_into(base.reshape(shape), ds, float(cap), out_a.reshape(shape), out_b.reshape(shape))
+    capped_merge_into(base.reshape(shape), ds, float(cap), float(agree), out_a.reshape(shape),
+                      out_b.reshape(shape))
 
 
-def _merged(base: np.ndarray, deltas, cap: float) -> np.ndarray:
+def _merged(base: np.ndarray, deltas, cap: float, agree: float) -> np.ndarray:
     b = _rows2d(base)
     new = np.empty_like(b)
-    merge_into(b, deltas, cap, new, new)
+    merge_into(b, deltas, cap, agree, new, new)
     return new.reshape(base.shape)
 
 
-def capped_sum(base: np.ndarray, deltas, touched=None, cap: float = CAP) -> np.ndarray:
-    """new = base + t * sum(delta), t = min(1, cap * max_i |delta_i| / |sum(delta)|) per row.
+def capped_sum(base: np.ndarray, deltas, touched=None, cap: float = 0.0, agree: float = AGREE) -> np.ndarray:
+    """new = base + t * sum(delta), per row t = min(1, agree * sum_i |delta_i|^2 / |sum(delta)|^2).
 
-    Every change in full, as ``sum_changes``, while that moves the row at most
-    ``cap`` times as far as the farthest replica moved it; beyond that the sum
-    is shortened to that length, its direction kept. Why: a row every replica
-    updates many times in a round has nearly converged to the same target in
-    each of them, so their changes agree and the sum overshoots by a factor W
-    (it diverges from W = 8 in bench/SIMULATION.md). Changes that disagree, or
-    rows few replicas touched, are not shortened: their sum is no longer than
-    ``cap`` single steps while fewer than cap**2 independent changes meet in it.
-    With two replicas the cap of 2 never binds (|d1 + d2| <= 2 max |d_i|): it
-    is then ``sum_changes``.
+    Every change in full, as ``sum_changes``, unless the changes agree: with
+    R = |sum(delta)|^2 / sum |delta_i|^2 (about 1 when the replicas' changes are
+    independent, as for a row each replica saw a few times in different
+    contexts: they add like a random walk; n when n replicas pushed it the same
+    way) the merged step is 1 / R of the sum once R > agree, i.e. for n equal
+    agreeing changes ``agree`` single steps instead of n. Why: a row every
+    replica updates many times in a round has nearly reached the same target in
+    each of them, so their changes agree and the plain sum overshoots by a factor
+    W (it diverges from W = 8 in bench/SIMULATION.md); the earlier rule
+    (``cap``: at most cap times the longest single change) held those rows too,
+    but also shortened the random-walk sums of rows more than cap**2 replicas
+    touched, which then learned less (W = 16, three seeds: WordSim-353
+    0.86-0.89x of W = 1 with cap 2, 0.93-0.98x with agree 2; analogy 0.56-0.69x
+    and 0.69-0.90x). R <= 2 for two changes, so with two replicas and
+    agree >= 2 this is ``sum_changes``.
 
     base: float32 (K, ...); deltas: W float32 arrays shaped like base;
-    touched: unused (an untouched row has a zero change). Returns float32 like base.
-    One pass over the rows in ``kernels.merge`` (norms in float64, sums in float32 in the order given).
+    touched: unused (an untouched row has a zero change); cap > 0 also applies
+    the earlier limit |step| <= cap * max_i |delta_i|; agree <= 0 turns the
+    agreement limit off (``capped_sum(b, d, cap=2, agree=0)`` is the earlier
+    default). Returns float32 like base. One pass over the rows in
+    ``kernels.merge`` (norms in float64, sums in float32 in the order given).
     """
-    return _merged(base, deltas, cap)
+    return _merged(base, deltas, cap, agree)
 
 
 #: merge name -> function(base, deltas, touched); "capped" is the default (bench/SIMULATION.md:
 #: "sum" collapses from 8 replicas, "mean" learns 1/W as much)
 MERGES = {"capped": capped_sum, "sum": sum_changes, "mean": combine}
 DEFAULT_MERGE = "capped"
-#: the merges that are base + t * sum(delta), by their cap (0: none): a worker can write them straight into its rows
-CAPS = {"capped": CAP, "sum": 0.0}
+#: the merges that are base + t * sum(delta), by their limits (cap, agree) (0: off): a worker can write
+#: them straight into its rows
+CAPS = {"capped": (0.0, AGREE), "sum": (0.0, 0.0)}
 
 
 def needs_flags(merge: str) -> bool:

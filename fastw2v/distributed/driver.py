@@ -514,8 +514,8 @@ def fit(model, corpus, *, client=None, workers=None, scheduler=None, progress=No
     resume_from: (start_epoch, syn0, syn1, bias, history, words) of a checkpoint.
     round_tokens: tokens per worker between syncs (None: :func:`round_tokens_for`, one kernel call or
     less on a small corpus, so that an epoch has at least 32 syncs).
-    merge: "capped" (the default: base + sum(delta), shortened per row to at most twice the longest
-    change one worker made), "sum" (base + sum(delta)) or "mean" (base + sum(delta) / workers that
+    merge: "capped" (the default: base + sum(delta), shortened per row where the workers' changes agree,
+    to length 2 sum|delta_i|^2 / |sum(delta)|), "sum" (base + sum(delta)) or "mean" (base + sum(delta) / workers that
     touched the row); see :mod:`fastw2v.distributed.combine`.
     """
     from ..config import default_threads

@@ -303,7 +303,7 @@ def apply_sync(run_id, update) -> None:
         live = (combine.take(sh.syn0, sh.syn1, sh.bias, sh.layout, k),
                 combine.take(sh.base0, sh.base1, sh.base_b, sh.layout, k))
         for m in range(3):
-            combine.merge_into(live[1][m], [r["delta"][m] for r in results], combine.CAPS[update["merge"]],
+            combine.merge_into(live[1][m], [r["delta"][m] for r in results], *combine.CAPS[update["merge"]],
                                live[0][m], live[1][m])
         st["combine_phases"] = {"begin": t_begin, "seconds": time.perf_counter() - t, "end": time.time()}
         return

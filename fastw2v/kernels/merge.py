@@ -10,21 +10,24 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def capped_merge_into(base, deltas, cap, out_a, out_b):
+def capped_merge_into(base, deltas, cap, agree, out_a, out_b):
     """out_a[r] = out_b[r] = base[r] + t_r * sum_i deltas[i][r], per row r.
 
     base: float32 (K, D); deltas: a tuple of W float32 (K, D) arrays, summed in
     their order (the same bits on every worker that merges the same inputs);
-    cap: float64; t_r = min(1, cap * max_i |deltas[i][r]| / |sum_i deltas[i][r]|),
-    and t_r = 1 when cap <= 0 (the plain sum); out_a, out_b: float32 (K, D),
-    either may be ``base`` itself (each row is read before it is written).
+    cap, agree: float64 limits on the length of the merged step, each off when <= 0:
+    |t_r * sum| <= cap * max_i |deltas[i][r]| and
+    |t_r * sum| <= agree * sum_i |deltas[i][r]|^2 / |sum_i deltas[i][r]|;
+    t_r = 1 when neither binds (both off: the plain sum).
+    out_a, out_b: float32 (K, D), either may be ``base`` itself (each row is read before it is written).
     """
     n_rows, dim = base.shape
     total = np.empty(dim, dtype=np.float32)
     for r in range(n_rows):
         for j in range(dim):
             total[j] = np.float32(0.0)
-        longest = 0.0
+        longest = 0.0  # max_i |d_i|^2
+        squares = 0.0  # sum_i |d_i|^2
         for d in deltas:
             sq = 0.0
             for j in range(dim):
@@ -32,15 +35,22 @@ def capped_merge_into(base, deltas, cap, out_a, out_b):
                 total[j] += v
                 sq += np.float64(v) * np.float64(v)
             longest = max(longest, sq)
-        t = np.float32(1.0)
-        if cap > 0.0:
-            sq = 0.0
+            squares += sq
+        t = 1.0
+        if cap > 0.0 or agree > 0.0:
+            s2 = 0.0
             for j in range(dim):
-                sq += np.float64(total[j]) * np.float64(total[j])
+                s2 += np.float64(total[j]) * np.float64(total[j])
             # the sum may move the row at most cap times as far as the farthest single delta did
-            if sq > cap * cap * longest:
-                t = np.float32(cap * np.sqrt(longest) / np.sqrt(sq))
+            if cap > 0.0 and s2 > cap * cap * longest:
+                t = min(t, cap * np.sqrt(longest) / np.sqrt(s2))
+            # and at most agree / R times its own length, R = |sum|^2 / sum |d_i|^2: about 1 when the
+            # changes are independent (their sum is left alone), n when n replicas agree (shortened to
+            # about agree single steps)
+            if agree > 0.0 and s2 > agree * squares:
+                t = min(t, agree * squares / s2)
+        tf = np.float32(t)
         for j in range(dim):
-            new = base[r, j] + total[j] * t
+            new = base[r, j] + total[j] * tf
             out_a[r, j] = new
             out_b[r, j] = new

@@ -270,9 +270,9 @@ class Run:
 
         Each worker's task takes the previous round's combined rows (``prev.new``) and its own previous
         round's result, so Dask starts it only when both exist: rounds stay in order on a worker with
-        several task threads, and a one-worker run (no combine) too. The result, not its metadata task:
-        that would put a second scheduler round trip (round n, then meta_of, then round n + 1) between
-        every two rounds, about 15% of a one-worker run's time on 2 cores.
+        several task threads, and a one-worker run (no combine) too. The result, not a metadata task:
+        that would put a second scheduler round trip (round n, then the metadata, then round n + 1)
+        between every two rounds.
         """
         update = prev.new if prev is not None else None
         after = prev.chain if prev is not None and len(prev.chain) == self.n else [None] * self.n
@@ -282,7 +282,7 @@ class Run:
             # each worker merges the others' deltas itself at the start of its next task: as many bytes as
             # sending them to worker 0 and the rows back, with one task and one transfer fewer in between
             new = {"k": k, "merge": self.merge, "results": outs}
-        else:  # the combine first: on worker 0 it is on the critical path, the metadata tasks are not
+        else:  # the combine first: on worker 0 it is on the critical path, the metadata task is not
             new = self._on(0, W.combine_round, self.run_id, k, *outs, merge=self.merge, priority=1) if k else None
         # one metadata task for the round, on worker 0, which holds every worker's result already (it merges
         # them, or combines them); one per worker would add W - 1 tasks per round to the scheduler's load

@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -461,3 +462,29 @@ def test_two_workers_match_local_two_threads_on_text8(model):
     # (deterministic, but as different as another seed): over seeds 1-3 skip-gram measured 0.551
     # against a local 0.559, seed 1 alone 0.535 against 0.555 (bench/RESULTS.md); a lost merge costs 0.15
     assert dw >= lw - 0.03 and da >= la - 0.02
+
+
+def test_ctrl_c_to_the_process_group_stops_at_an_epoch_end_with_a_checkpoint(tmp_path):
+    """Ctrl-C in a terminal signals the client and the LocalCluster's worker processes alike: the workers must
+    survive it (they ignore SIGINT), the client stops at the next epoch end, writes the checkpoint, says so
+    in one Error line and exits 130; the resume finishes the run."""
+    ck, out = tmp_path / "ck.fw2v", tmp_path / "out.fw2v"
+    proc = subprocess.Popen([sys.executable, "-m", "fastw2v", "train", str(DEMO), "-o", str(out), "--workers", "2",
+                             "--epochs", "8", "--checkpoint", str(ck)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    t = time.time()
+    while not ck.exists():
+        assert proc.poll() is None, proc.communicate()
+        assert time.time() - t < 300
+        time.sleep(0.1)
+    os.killpg(proc.pid, signal.SIGINT)  # what a terminal does: the whole foreground group
+    _, err = proc.communicate(timeout=300)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    last = [ln for ln in err.replace("\r", "\n").splitlines() if ln.strip()][-1]
+    assert last.startswith("Error: interrupted by SIGINT at the end of epoch") and "--resume" in last, err
+    assert ck.exists() and not out.exists()
+    done = subprocess.run([sys.executable, "-m", "fastw2v", "train", "--resume", str(ck), "--workers", "2"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert out.exists()

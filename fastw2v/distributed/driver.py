@@ -18,6 +18,8 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import math
+import shlex
+import signal
 import threading
 import time
 import uuid
@@ -25,7 +27,8 @@ import uuid
 import numpy as np
 
 from ..config import TrainConfig
-from ..errors import ConfigError, CorpusError, TrainingDiverged
+from ..checkpoint import STOP, stop_message
+from ..errors import ConfigError, CorpusError, FastW2VError, TrainingDiverged, TrainingInterrupted
 from ..kernels import driver as kdriver
 from . import combine, source
 from . import worker as W
@@ -92,8 +95,18 @@ def connect(client=None, workers: int | None = None, scheduler: str | None = Non
     # NUMBA_NUM_THREADS is not touched: a spawned worker may import Numba (re-importing the main module)
     # before any environment reaches it, and Numba refuses a changed value once its threads run; the
     # workers limit themselves with numba.set_num_threads(threads) instead
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, memory_limit=0,
-                           dashboard_address=":0", silence_logs=50)
+    # Ctrl-C in a terminal reaches the whole process group: the worker processes would die of it before
+    # the client stops at its next safe point and writes the checkpoint. They are started with SIGINT
+    # ignored (kept across their exec; Python then installs no KeyboardInterrupt handler), so the
+    # client alone decides; a second Ctrl-C still aborts the client, and closing it ends the workers.
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if threading.current_thread() is threading.main_thread() \
+        else None
+    try:
+        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, memory_limit=0,
+                               dashboard_address=":0", silence_logs=50)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
     try:
         c = Client(cluster)
         try:
@@ -446,8 +459,8 @@ class _Round:
     chain: list = dataclasses.field(default_factory=list)  # what round n + 1's task i waits on: outs[i]
 
 
-class WorkerLost(Exception):
-    """Workers of the run left the cluster (crashed, killed or cut off)."""
+class WorkerLost(FastW2VError):
+    """Workers of the run left the cluster (crashed, killed or cut off); the CLI says so in one Error line."""
 
     def __init__(self, addrs, message=None):
         super().__init__(message or f"lost workers {', '.join(addrs)}")
@@ -562,6 +575,16 @@ def fit(model, corpus, *, client=None, workers=None, scheduler=None, progress=No
                                       dict(checkpoint_info or {}, corpus=files, corpus_tokens=int(sum(kept)),
                                            corpus_raw_tokens=meta["tokens"],
                                            distributed={"round_tokens": run.round_tokens, "merge": merge}))
+                # Ctrl-C / SIGTERM: stop here, at the first epoch end after it (the only point where every replica
+                # agrees and a checkpoint can be written), as local training stops at its next safe point
+                if STOP.is_set() and epoch + 1 < cfg.epochs:
+                    if checkpoint is not None:
+                        raise TrainingInterrupted(
+                            stop_message(f"at the end of epoch {epoch + 1}; checkpoint written to {checkpoint}; "
+                                         f"resume with: fastw2v train --resume {shlex.quote(str(checkpoint))}"),
+                            checkpoint=checkpoint)
+                    raise TrainingInterrupted(stop_message(f"at the end of epoch {epoch + 1} (no --checkpoint was "
+                                                           f"given, so the run cannot be resumed)"))
 
             history = run.train(layout, cfg.epochs, start_epoch, on_epoch=epoch_end, raw_per_kept=raw_per_kept,
                                 on_begin=(lambda e: on_epoch("begin", e)) if on_epoch is not None else None)

@@ -488,3 +488,102 @@ def test_ctrl_c_to_the_process_group_stops_at_an_epoch_end_with_a_checkpoint(tmp
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr
     assert out.exists()
+
+
+# ------------------------------------------------------------- late merges
+def _fake_shard(n_words, dim, loss, seed):
+    """A worker Shard with random weights and no corpus: the sync bookkeeping alone."""
+    from fastw2v.distributed.worker import Shard
+
+    rng = np.random.default_rng(seed)
+    sh = object.__new__(Shard)
+    sh.layout = combine.Layout(n_words, dim, loss)
+    sh.syn0 = rng.standard_normal((n_words, dim)).astype(np.float32)
+    sh.syn1 = rng.standard_normal((n_words - 1 if loss == "hs" else n_words, dim)).astype(np.float32)
+    sh.bias = rng.standard_normal(n_words).astype(np.float32)
+    sh.base0, sh.base1, sh.base_b = sh.syn0.copy(), sh.syn1.copy(), sh.bias.copy()
+    sh.sent, sh.applied, sh.merges, sh.done = {}, 0, {}, 0
+    return sh
+
+
+@pytest.mark.parametrize("w", [1, 2, 3])
+@pytest.mark.parametrize("loss", ["ns", "hs", "nce"])
+@pytest.mark.parametrize("form", ["results", "step"])
+def test_merges_one_round_late_send_every_change_once(w, loss, form):
+    """Workers change their replicas every round and apply each merge one round late (the hot-row schedule,
+    all rows at the end): afterwards every replica equals its base, all replicas agree bit for bit, and with
+    the plain sum they hold the start plus every change made, each counted once."""
+    rng = np.random.default_rng(0)
+    n_words, dim, n_rounds = 3000, 4, 7
+    shards = [_fake_shard(n_words, dim, loss, 1) for _ in range(w)]
+    arrays = lambda s: (s.syn0, s.syn1, s.bias)  # noqa: E731
+    start = [a.astype(np.float64) for a in arrays(shards[0])]
+    made = [np.zeros_like(a) for a in start]
+    merges = {}
+    for r in range(n_rounds):
+        k = n_words if r == n_rounds - 1 else combine.sync_rows(r + 1, n_words, hot=256)
+        outs = []
+        for s in shards:
+            if r >= 2:
+                s.merge(merges[r - 2], r - 1, late=True)
+            for m, a in enumerate(arrays(s)):
+                if m == 2 and not s.layout.has_bias:
+                    continue
+                change = (rng.standard_normal(a.shape) * 0.01).astype(np.float32)
+                a += change
+                made[m] += change
+            outs.append({"delta": s.deltas_late(k, r + 1), "touched": None})
+        if form == "step":
+            merges[r] = {"k": k, "merge": "sum", "step": tuple(
+                combine.increment("sum", [o["delta"][m] for o in outs], [None] * w) for m in range(3))}
+        else:
+            merges[r] = {"k": k, "merge": "sum", "results": outs}
+    for s in shards:
+        s.merge(merges[n_rounds - 2], n_rounds - 1, late=True)
+        s.merge(merges[n_rounds - 1], n_rounds, late=False)
+    for s in shards:
+        for m, (a, b) in enumerate(zip(arrays(s), (s.base0, s.base1, s.base_b))):
+            assert np.array_equal(a, b)
+            assert np.array_equal(a, arrays(shards[0])[m])
+            np.testing.assert_allclose(a, start[m] + made[m], atol=1e-4)
+
+
+@pytest.mark.parametrize("w", [1, 2, 5])
+def test_late_merge_kernel_matches_the_formula(w):
+    """base += t sum(d), replica += t sum(d) - own, t the capped merge's, against float64 NumPy."""
+    rng = np.random.default_rng(w)
+    base = rng.standard_normal((300, 7)).astype(np.float32)
+    replica = base + rng.standard_normal(base.shape).astype(np.float32) * 0.1
+    deltas = [rng.standard_normal(base.shape).astype(np.float32) * 0.1 for _ in range(w)]
+    for d in deltas[1:]:
+        d[:40] = deltas[0][:40]  # rows every worker pushed the same way: the agreement limit binds from W = 3
+    own = deltas[0]
+    total = np.sum(np.asarray(deltas, dtype=np.float64), axis=0)
+    s2 = (total ** 2).sum(1)
+    squares = sum((np.asarray(d, np.float64) ** 2).sum(1) for d in deltas)
+    t = np.where(s2 > combine.AGREE * squares, combine.AGREE * squares / np.maximum(s2, 1e-300), 1.0)[:, None]
+    want_base = base + t * total
+    want_replica = replica + t * total - own
+    b, rep = base.copy(), replica.copy()
+    combine.merge_late(b, deltas, own, *combine.CAPS["capped"], rep)
+    np.testing.assert_allclose(b, want_base, atol=1e-5)
+    np.testing.assert_allclose(rep, want_replica, atol=1e-5)
+
+
+def test_two_workers_with_late_merges_train_and_resume_to_the_same_vectors(client, small_corpus, tmp_path):
+    """Forced one-round-late merges on a small corpus: the report says so, the loss falls, and a checkpoint
+    written at an epoch end (where every replica agrees) resumes, late again, to the same vectors."""
+    import fastw2v
+    from fastw2v.distributed import driver
+
+    common = dict(dim=16, epochs=2, min_count=1, seed=3, threads=1, quiet=True)
+    ck = tmp_path / "late.fw2v"
+    full = driver.fit(fastw2v.Word2Vec(**common), str(small_corpus), client=client, round_tokens=1000, late=True,
+                      checkpoint=str(ck))
+    rep = full.report["distributed"]
+    assert rep["merge_lag"] == 1 and rep["rounds_per_epoch"] >= 8
+    assert np.isfinite(full.wv.vectors).all()
+    assert full.history[-1]["loss"] < full.history[0]["loss"]
+    again = fastw2v.Word2Vec.resume(ck, client=client)
+    assert again.report["distributed"]["merge_lag"] == 1
+    np.testing.assert_array_equal(again.wv.vectors, full.wv.vectors)

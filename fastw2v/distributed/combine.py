@@ -98,6 +98,58 @@ def merge_into(base: np.ndarray, deltas, cap: float, agree: float, out_a: np.nda
                       out_b.reshape(shape))
 
 
+def merge_late(base: np.ndarray, deltas, own: np.ndarray, cap: float, agree: float, replica: np.ndarray) -> None:
+    """Apply a merge one round late, in one pass: base += s and replica += s - own, s = t * sum(delta).
+
+    The worker sent ``own`` (its entry of ``deltas``) a round ago and trained on since, so its replica
+    holds own plus a round of changes not yet sent; the merge must add only what the others brought.
+    base, replica: float32 (K, ...) C-contiguous, updated in place; own, deltas: float32 like base.
+    """
+    from ..kernels.merge import capped_merge_late
+
+    for a in (base, replica):
+        if a.dtype != np.float32 or not a.flags.c_contiguous:
+            raise ValueError("merge_late needs C-contiguous float32 base and replica")
+    shape = (base.shape[0], int(np.prod(base.shape[1:], dtype=np.int64)))
+    if shape[0] == 0:
+        return
+    ds = tuple(_rows2d(d).reshape(shape) for d in deltas)
+    capped_merge_late(base.reshape(shape), ds, _rows2d(own).reshape(shape), float(cap), float(agree),
+                      replica.reshape(shape))
+
+
+def delta_since(cur: np.ndarray, base: np.ndarray, prev: np.ndarray, lo: int, hi: int) -> np.ndarray:
+    """cur - base, less prev on rows [lo, hi): a new float32 array like cur (one pass).
+
+    cur, base: float32 (K, ...) (views of a replica and its base); prev: float32 (hi - lo, ...), the
+    delta already sent for those rows whose merge is not applied yet.
+    """
+    from ..kernels.merge import delta_since as kernel
+
+    shape = (cur.shape[0], int(np.prod(cur.shape[1:], dtype=np.int64)))
+    out = np.empty(cur.shape, dtype=np.float32)
+    if shape[0] == 0 or shape[1] == 0:
+        return out
+    p = _rows2d(prev).reshape(max(hi - lo, 0), shape[1]) if hi > lo else np.zeros((0, shape[1]), np.float32)
+    kernel(_rows2d(cur).reshape(shape), _rows2d(base).reshape(shape), p, int(lo), int(hi), out.reshape(shape))
+    return out
+
+
+def increment(merge: str, deltas, touched) -> np.ndarray:
+    """The step a merge adds to the base rows, t * sum(delta) (or the "mean" step): float32 like deltas[0].
+
+    Every merge is base + a step that depends on the deltas alone, so one worker can compute the step
+    and every replica add it to its own base, now or a round later.
+    """
+    zero = np.zeros_like(np.asarray(deltas[0], dtype=np.float32))
+    return MERGES[merge](zero, deltas, touched)
+
+
+def overlap(a: slice, b: slice):
+    """(lo, hi) of the rows two slices of one matrix share (hi <= lo: none)."""
+    return max(a.start, b.start), min(a.stop, b.stop)
+
+
 def _merged(base: np.ndarray, deltas, cap: float, agree: float) -> np.ndarray:
     b = _rows2d(base)
     new = np.empty_like(b)

@@ -8,10 +8,14 @@
 2. Shards: the raw token stream (all files in order) is cut into W equal
    spans; each worker reads the files its span overlaps, encodes the span
    to a token cache on its own disk and builds its replica and kernel runner.
-3. Rounds: each worker trains a fixed number of tokens, then the changes of
-   the hot rows (all rows at an epoch end) are combined on worker 0 and sent
-   back. Tasks of round n + 1 take the combine's result as an argument, so
-   the rows travel worker to worker; the client only sees small metadata.
+3. Rounds: each worker trains a fixed number of tokens, then sends the
+   changes of the hot rows (all rows at an epoch end); with two workers each
+   merges both workers' changes itself, with more worker 0 combines them into
+   one step. A worker applies round n's merge at the start of round n + 2,
+   one round late, so it never waits for the others' latest round; at an
+   epoch end every merge is applied and the replicas agree. The merge inputs
+   travel worker to worker as task arguments; the client only sees small
+   metadata.
 """
 from __future__ import annotations
 
@@ -54,9 +58,21 @@ def round_tokens_for(shard_tokens: list, threads: int) -> int:
         return call
     per_sync = -(-max(shard_tokens) // MIN_SYNCS_PER_EPOCH)
     return max(1, min(call, max(MIN_ROUND_TOKENS, per_sync)))
+#: merges are applied one round late (a worker never waits for the others' latest round) when an epoch has at
+#: least this many rounds; with fewer, a round's changes would reach the other workers a large part of an epoch
+#: later: with 5 rounds an epoch (200k words, 2 workers) the frequent words' neighbours agreed with local
+#: training's 1.4 in 10 against 2.0 in 10 merged at once; at the default rounds (32 or more an epoch) WordSim-353
+#: on the text8 sample stays within 0.02 of one 2-thread process (bench/RESULTS.md)
+LATE_MIN_ROUNDS = 32
 #: up to this many workers, every worker merges the deltas itself (W (W - 1) deltas cross the network, no more
 #: than the 2 (W - 1) of a combine on worker 0 while W <= 2); beyond, worker 0 combines and sends the rows back
 PEER_MERGE_WORKERS = 2
+
+
+#: Dask settings of the LocalCluster this module starts: the workers' statistical profiler samples every
+#: thread's stack 100 times a second and work stealing reconsiders tasks every second (ours are pinned to
+#: their workers), CPU that the training processes lose on a machine whose cores they fill
+QUIET_WORKERS = {"distributed.worker.profile.enabled": False, "distributed.scheduler.work-stealing": False}
 
 
 def _need_dask():
@@ -101,9 +117,12 @@ def connect(client=None, workers: int | None = None, scheduler: str | None = Non
     # client alone decides; a second Ctrl-C still aborts the client, and closing it ends the workers.
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if threading.current_thread() is threading.main_thread() \
         else None
+    import dask
+
     try:
-        cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, memory_limit=0,
-                               dashboard_address=":0", silence_logs=50)
+        with dask.config.set(QUIET_WORKERS):
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, memory_limit=0,
+                                   dashboard_address=":0", silence_logs=50)
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
@@ -121,7 +140,7 @@ class Run:
     """One distributed training run: workers, shards, rounds and their bookkeeping."""
 
     def __init__(self, client, cfg: TrainConfig, round_tokens: int = ROUND_TOKENS, cache_dir=None, progress=None,
-                 merge: str = combine.DEFAULT_MERGE):
+                 merge: str = combine.DEFAULT_MERGE, late: bool | None = None):
         self.client = client
         self.cfg = cfg
         self.round_tokens = round_tokens
@@ -142,6 +161,9 @@ class Run:
         self.syncs = 0
         self.rounds = 0
         self.timeline: list = []  # per round: driver marks and the workers' phases (wall clock), for breakdowns
+        self.gen = 0  # recoveries so far: a worker ignores round tasks of an older generation
+        self.late = late
+        self.lag = 0
 
     # ------------------------------------------------------------ helpers
     def _on(self, i, fn, *args, **kw):
@@ -209,6 +231,7 @@ class Run:
         rounds = self.client.gather([self._on(i, W.start, self.run_id, kept, self.round_tokens)
                                      for i in range(self.n)])
         self.rounds_per_epoch = max(1, max(rounds))
+        self.lag = int(self.late if self.late is not None else self.rounds_per_epoch >= LATE_MIN_ROUNDS)
         self.shard_tokens = kept
         self.timings["encoding"] = time.perf_counter() - t
         return kept
@@ -227,43 +250,55 @@ class Run:
         total = max(n_total * epochs, 1)
         lr = linear_rate(float(self.cfg.alpha), float(self.cfg.min_alpha), total)
         history = []
-        n_round = start_epoch * self.rounds_per_epoch
         t_start = time.perf_counter()
         done_start = start_epoch * n_total
         before = self._transfer_bytes()
+        R = self.rounds_per_epoch
         for epoch in range(start_epoch, epochs):
             if on_begin is not None:
                 on_begin(epoch)
             t_epoch = time.perf_counter()
             ep = np.zeros(8)
-            kernel = 0.0  # the slowest worker's kernel seconds, summed over the rounds
-            # rounds are submitted one ahead: round n + 1 goes out before round n's metadata is back, and
-            # reaches the workers through its dependency on round n's combine (or, with no combine, on
-            # each worker's round n), so the client's round trips are off the critical path
-            prev = None
-            for rnd in range(self.rounds_per_epoch):
-                n_round += 1
-                last = rnd == self.rounds_per_epoch - 1
-                k = 0 if self.n == 1 else (layout.n_rows if last else combine.sync_rows(n_round, layout.n_rows))
-                cur = self._submit(epoch, rnd, n_round, k, prev)
-                if prev is not None:
-                    metas, redone = self._finish(prev)
-                    if redone:  # round n was combined again without a lost worker: n + 1 waited on the old combine
-                        self._cancel(cur)
-                        cur = self._submit(epoch, rnd, n_round, k, prev)
-                    kernel += self._account(prev, metas, layout, n_total, total, t_start, done_start,
-                                            raw_per_kept, lr, epochs)
-                    ep += np.sum([m["stats"] for m in metas], axis=0)
-                prev = cur
-            metas, _ = self._finish(prev)
-            kernel += self._account(prev, metas, layout, n_total, total, t_start, done_start, raw_per_kept, lr,
-                                    epochs)
-            ep += np.sum([m["stats"] for m in metas], axis=0)
-            if prev.new is not None:
-                self.client.gather([self._on(i, W.apply_update, self.run_id, prev.new) for i in range(self.n)])
+            kernel: dict = {}  # shard stream -> its worker's kernel seconds this epoch
+            # Round r applies the merge of round r - 1 - lag. With lag 1 (one round late) it needs only
+            # inputs that exist while round r - 1 runs: a worker goes from one round to the next without
+            # waiting for the other workers' last round or for a scheduler round trip. Rounds are submitted
+            # up to two ahead of the one the client waits for. After a barrier (the epoch start, a recovery)
+            # every merge is applied, so its first 1 + lag rounds apply none.
+            rounds: dict = {}
+            final = []  # the epoch end's merges, submitted with the last round
+            barrier = 0
+            nxt = 0  # the next round to submit
+            cur = 0  # the round whose metadata the client waits for
+            while cur < R:
+                if nxt < R and nxt <= cur + 2:
+                    src = nxt - 1 - self.lag
+                    rounds[nxt] = self._submit(epoch, nxt, epoch * R + nxt + 1, self._k(layout, epoch, nxt),
+                                               rounds.get(src) if src >= barrier else None, first=nxt == barrier)
+                    nxt += 1
+                    rounds.pop(nxt - 4, None)  # nothing reads it any more: its results may leave the workers
+                    if nxt == R:
+                        final = self._submit_end(rounds, barrier)
+                    continue
+                try:
+                    metas = self._finish(rounds[cur])
+                except WorkerLost as e:
+                    for f in final:
+                        f.cancel()
+                    final = []
+                    self._recover(e.addrs, [rounds[r] for r in range(cur, nxt)], layout)
+                    barrier = nxt = cur  # the lost round again, by the survivors (and the lost shard's new owner)
+                    continue
+                self._account(rounds[cur], metas, layout, n_total, total, t_start, done_start, raw_per_kept, lr,
+                              epochs)
+                for m in metas:
+                    kernel[m["stream"]] = kernel.get(m["stream"], 0.0) + m["seconds"]
+                ep += np.sum([m["stats"] for m in metas], axis=0)
+                cur += 1
+            self._gather(final)
             sec = time.perf_counter() - t_epoch
-            # what the workers did not spend in their kernels: transfers, merges, applying rows, task overheads
-            self.sync_seconds += max(0.0, sec - kernel)
+            # what the busiest worker did not spend in its kernel: waiting, transfers, merges, deltas, task overheads
+            self.sync_seconds += max(0.0, sec - max(kernel.values(), default=0.0))
             words = int(round(ep[kdriver.ST_WORDS] * raw_per_kept))
             history.append({"epoch": epoch + 1,
                             "loss": float(ep[kdriver.ST_LOSS] / ep[kdriver.ST_LOSS_N]) if ep[kdriver.ST_LOSS_N]
@@ -278,65 +313,90 @@ class Run:
             self.progress.close()
         return history
 
-    def _submit(self, epoch, rnd, n_round, k, prev):
-        """Submit round ``rnd`` of ``epoch`` and its combine (k > 0) after round ``prev`` (None: first of the epoch).
+    def _submit_end(self, rounds: dict, barrier: int) -> list:
+        """The epoch end's tasks: each worker applies the merge still one round late and the last one (all
+        rows), after which every replica equals the others. Submitted with the last round, so they start
+        when it ends, not a client round trip later."""
+        R = self.rounds_per_epoch
+        last = rounds[R - 1]
+        late = rounds.get(R - 2) if self.lag and R - 2 >= barrier else None
+        if last.new is None:
+            return []
+        return [self._on(i, W.apply_update, self.run_id, late.new if late else None, late.n_round if late else 0,
+                         last.new, last.n_round, priority=-last.n_round) for i in range(self.n)]
 
-        Each worker's task takes the previous round's combined rows (``prev.new``) and its own previous
-        round's result, so Dask starts it only when both exist: rounds stay in order on a worker with
-        several task threads, and a one-worker run (no combine) too. The result, not a metadata task:
-        that would put a second scheduler round trip (round n, then the metadata, then round n + 1)
-        between every two rounds.
+    def _k(self, layout, epoch: int, rnd: int) -> int:
+        """Rows synced after round rnd of epoch (all at the epoch end; none with one worker)."""
+        if self.n == 1:
+            return 0
+        if rnd == self.rounds_per_epoch - 1:
+            return layout.n_rows
+        return combine.sync_rows(epoch * self.rounds_per_epoch + rnd + 1, layout.n_rows)
+
+    def _submit(self, epoch, rnd, n_round, k, late, first: bool):
+        """Submit round ``rnd`` of ``epoch`` (number n_round over the run), which applies round ``late``'s merge.
+
+        A task depends only on the inputs of the merge it applies (``late.new``: 1 + lag rounds back), not
+        on its worker's previous round: the worker orders its rounds itself (``wait``), so with lag 1 one
+        round follows the other on the worker without a scheduler round trip in between. With more than two workers the
+        step of round n's merge is combined on worker 0 as its own task; with two, each worker merges the
+        deltas itself (as many bytes, one task and one transfer fewer).
         """
-        update = prev.new if prev is not None else None
-        after = prev.chain if prev is not None and len(prev.chain) == self.n else [None] * self.n
-        outs = [self._on(i, W.train_round, self.run_id, epoch, rnd, k, update, after[i],
-                       combine.needs_flags(self.merge)) for i in range(self.n)]
-        if k and self.n <= PEER_MERGE_WORKERS:
-            # each worker merges the others' deltas itself at the start of its next task: as many bytes as
-            # sending them to worker 0 and the rows back, with one task and one transfer fewer in between
+        update = late.new if late is not None else None
+        outs = [self._on(i, W.train_round, self.run_id, epoch, rnd, n_round, k, update,
+                         late.n_round if late is not None else 0, bool(self.lag), not first, self.gen,
+                         combine.needs_flags(self.merge), priority=-n_round) for i in range(self.n)]
+        if not k:
+            new = None
+        elif self.n <= PEER_MERGE_WORKERS:
             new = {"k": k, "merge": self.merge, "results": outs}
-        else:  # the combine first: on worker 0 it is on the critical path, the metadata task is not
-            new = self._on(0, W.combine_round, self.run_id, k, *outs, merge=self.merge, priority=1) if k else None
+        else:
+            new = self._on(0, W.combine_round, self.run_id, k, *outs, merge=self.merge, priority=1)
         # one metadata task for the round, on worker 0, which holds every worker's result already (it merges
         # them, or combines them); one per worker would add W - 1 tasks per round to the scheduler's load
-        metas_f = [self._on(0, W.metas_of, *outs)]
-        return _Round(epoch, rnd, n_round, k, outs, metas_f, new, time.time(), list(outs))
+        metas_f = [self._on(0, W.metas_of, *outs, priority=1)]
+        return _Round(epoch, rnd, n_round, k, outs, metas_f, new, time.time())
 
     def _cancel(self, r):
         for f in [*r.outs, *r.metas_f, *([r.new] if r.new is not None and not isinstance(r.new, dict) else [])]:
             f.cancel()
 
     def _finish(self, r):
-        """Wait for round r's metadata; returns (metas of the workers that finished it, whether it was redone).
+        """Wait for round r's metadata: the metas of every worker's round, in worker order (WorkerLost)."""
+        [metas] = self._gather(r.metas_f)
+        self.timeline.append({"round": r.n_round, "k": r.k, "submit": r.submitted, "done": time.time(),
+                              "workers": [m.get("phases") for m in metas]})
+        return metas
 
-        A lost worker's round is dropped: the survivors' changes are combined again without it
-        (``r.new`` is replaced) and its shards go to a replacement worker or to a survivor.
+    def _recover(self, dead, in_flight: list, layout: combine.Layout):
+        """After workers were lost: bring the survivors to one state, move the lost shards on, resume.
+
+        The rounds in flight are cancelled (a survivor ignores those of an older generation and finishes
+        the one it runs). Survivors may have applied different numbers of merges (they are one round
+        late, and a worker can be a round ahead of another): the ones behind catch up with the merge
+        inputs a survivor ahead applied. Then every survivor's changes since that common base, all rows,
+        are merged among the survivors (a sync like an epoch end's), so the replicas agree again; the
+        lost worker's changes not yet merged (its unsynced round, or two) are dropped. The driver then
+        submits the lost round again: survivors that trained it already return its stats without
+        training it twice, and the lost shard's new owner trains its share.
         """
-        try:
-            [metas] = self._gather(r.metas_f)
-            self.timeline.append({"round": r.n_round, "k": r.k, "submit": r.submitted, "done": time.time(),
-                                  "workers": [m.get("phases") for m in metas]})
-            return metas, False
-        except WorkerLost as e:
-            dead = e.addrs
-        if r.new is not None and not isinstance(r.new, dict):
-            r.new.cancel()
+        self.gen += 1
+        for r in in_flight:
+            self._cancel(r)
         keep = [i for i, a in enumerate(self.addrs) if a not in dead]
-        for f in r.metas_f:
-            f.cancel()
-        for i, a in enumerate(self.addrs):
-            if a in dead:
-                r.outs[i].cancel()
         if not keep:
             raise WorkerLost(dead, "every worker was lost")
-        # the survivors finish the round (each worker's own metadata: worker 0 may be the one lost)
-        metas = self._gather([self._on(i, W.meta_of, r.outs[i]) for i in keep])
-        r.outs = [r.outs[i] for i in keep]
-        r.metas_f = []
-        r.chain = []  # the next round's tasks need not wait on results of the old worker order
-        self._reassign(dead)
-        r.new = self._on(0, W.combine_round, self.run_id, r.k, *r.outs, merge=self.merge) if r.k else None
-        return metas, True
+        applied = self._gather([self._on(i, W.quiesce, self.run_id, self.gen, priority=10) for i in keep])
+        ahead = keep[int(np.argmax(applied))]
+        top = max(applied)
+        if min(applied) < top:
+            inputs = {m: self._on(ahead, W.merge_inputs, self.run_id, m) for m in range(min(applied) + 1, top + 1)}
+            self._gather([self._on(i, W.catch_up, self.run_id, [(m, inputs[m]) for m in range(a + 1, top + 1)])
+                          for i, a in zip(keep, applied) if a < top])
+        outs = [self._on(i, W.flush_delta, self.run_id) for i in keep]
+        flush = {"k": layout.n_rows, "merge": self.merge, "results": outs}
+        self._gather([self._on(i, W.apply_update, self.run_id, None, 0, flush, 0) for i in keep])
+        self._reassign(dead, merged=top)
 
     def _account(self, r, metas, layout, n_total, total, t_start, done_start, raw_per_kept, lr, epochs) -> float:
         """Count round r (syncs, bytes, divergence, progress); returns its slowest worker's kernel seconds."""
@@ -387,8 +447,11 @@ class Run:
     def _live(self) -> set:
         return set(self.client.run_on_scheduler(_scheduler_workers))
 
-    def _reassign(self, dead):
-        """Give the shards of the dead workers to new workers of the cluster, else to the survivors."""
+    def _reassign(self, dead, merged: int = 0):
+        """Give the shards of the dead workers to new workers of the cluster, else to the survivors.
+
+        merged: the last round whose changes of the lost shards every survivor has (their new owners
+        start after it)."""
         self.lost.extend(dead)
         alive = [a for a in self.addrs if a not in dead]
         fresh = sorted(self._live() - set(self.addrs) - set(self.lost))
@@ -409,7 +472,8 @@ class Run:
             [vocab] = self.client.scatter([self._vocab], workers=[target], hash=False)
             self.client.gather(self.client.submit(W.encode_shard, self.run_id, files, first, lo, hi, vocab,
                                                   cfg, shard, self.cache_dir, **on))
-            self.client.gather(self.client.submit(W.start, self.run_id, self.shard_tokens, self.round_tokens, **on))
+            self.client.gather(self.client.submit(W.start, self.run_id, self.shard_tokens, self.round_tokens, self.gen,
+                                                  merged, **on))
             if not self.owned[target] and base is not None:
                 self.client.gather(self.client.submit(_set_base, self.run_id, base, **on))
             self.owned[target].append(shard)
@@ -456,7 +520,6 @@ class _Round:
     metas_f: list  # one future: the metadata of every worker's result, in worker order
     new: object
     submitted: float
-    chain: list = dataclasses.field(default_factory=list)  # what round n + 1's task i waits on: outs[i]
 
 
 class WorkerLost(FastW2VError):
@@ -515,7 +578,7 @@ def _drop(run_id):
 # ---------------------------------------------------------------- the API
 def fit(model, corpus, *, client=None, workers=None, scheduler=None, progress=None, checkpoint=None,
         checkpoint_info=None, round_tokens: int = ROUND_TOKENS, resume_from=None, merge: str = combine.DEFAULT_MERGE,
-        on_epoch=None):
+        on_epoch=None, late: bool | None = None):
     """Train ``model`` (a fastw2v Word2Vec) data-parallel on a Dask cluster; returns the model.
 
     corpus: paths, URLs or globs every worker can read. client: an existing
@@ -530,6 +593,8 @@ def fit(model, corpus, *, client=None, workers=None, scheduler=None, progress=No
     merge: "capped" (the default: base + sum(delta), shortened per row where the workers' changes agree,
     to length 2 sum|delta_i|^2 / |sum(delta)|), "sum" (base + sum(delta)) or "mean" (base + sum(delta) / workers that
     touched the row); see :mod:`fastw2v.distributed.combine`.
+    late: apply each merge one round late (the worker trains on meanwhile); None: when an epoch has at
+    least LATE_MIN_ROUNDS rounds.
     """
     from ..config import default_threads
     from ..trainer import Progress
@@ -548,7 +613,7 @@ def fit(model, corpus, *, client=None, workers=None, scheduler=None, progress=No
         local_threads = max(1, default_threads() // max(1, int(workers)))
     with connect(client, workers, scheduler, threads=local_threads) as c:
         cfg = base_cfg.resolved() if base_cfg.threads is not None else base_cfg
-        run = Run(c, cfg, round_tokens, model.cache_dir, progress, merge=merge)
+        run = Run(c, cfg, round_tokens, model.cache_dir, progress, merge=merge, late=late)
         try:
             threads = run.worker_threads(local_threads)
             cfg = dataclasses.replace(base_cfg, threads=threads[run.addrs[0]]).resolved()
@@ -574,7 +639,8 @@ def fit(model, corpus, *, client=None, workers=None, scheduler=None, progress=No
                     _write_checkpoint(checkpoint, run, cfg, words, counts, epoch + 1, history0 + history,
                                       dict(checkpoint_info or {}, corpus=files, corpus_tokens=int(sum(kept)),
                                            corpus_raw_tokens=meta["tokens"],
-                                           distributed={"round_tokens": run.round_tokens, "merge": merge}))
+                                           distributed={"round_tokens": run.round_tokens, "merge": merge,
+                                                        "late": bool(run.lag)}))
                 # Ctrl-C / SIGTERM: stop here, at the first epoch end after it (the only point where every replica
                 # agrees and a checkpoint can be written), as local training stops at its next safe point
                 if STOP.is_set() and epoch + 1 < cfg.epochs:
@@ -615,6 +681,7 @@ def fit(model, corpus, *, client=None, workers=None, scheduler=None, progress=No
             "threads_per_worker": [threads.get(a, cfg.threads) for a in run.addrs],  # a replacement: its shard's
             "round_tokens": run.round_tokens,
             "merge": run.merge,
+            "merge_lag": run.lag,  # 1: each merge applied one round late (LATE_MIN_ROUNDS); 0: at the next round
             "rounds": run.rounds,
             "rounds_per_epoch": run.rounds_per_epoch,
             "syncs": run.syncs,
@@ -663,5 +730,6 @@ def resume(model, path, arrays, info, corpus, *, client=None, workers=None, sche
     return fit(model, corpus, client=client, workers=workers, scheduler=scheduler, progress=progress,
                checkpoint=checkpoint, checkpoint_info=keep, round_tokens=rounds,
                merge=(info.get("distributed") or {}).get("merge", "sum"),
+               late=(info.get("distributed") or {}).get("late"),
                resume_from=(pos.epoch, arrays["syn0"], arrays["syn1"], arrays["bias"], pos.history,
                             model.wv.index_to_key))

@@ -87,6 +87,10 @@ class Plan:
         self.round_of = first_tok // max(int(round_tokens), 1)  # round of every stretch
         self.n_rounds = int(self.round_of[-1]) + 1 if self.round_of.size else 0
         self.epoch_seeded = -1
+        # the last round (run-wide number) this shard trained, and the stats of its latest rounds: a round
+        # asked for again after a lost worker's recovery is not trained twice, its stats are given again
+        self.trained = 0
+        self.stats: dict = {}
 
     def close(self):
         self.cache = None
@@ -118,6 +122,13 @@ class Shard:
         # the local trainer's schedule over the global token count: one worker computes the very same rates
         self.lr = trainer.linear_rate(float(cfg.alpha), float(cfg.min_alpha), self.n_total * cfg.epochs)
         self.plans: list = []
+        # one round late merges: the deltas this replica sent and whose merge it has not applied (round
+        # number -> (k, (d0, d1, db))), the last merge applied, and the latest merges' inputs (a worker that
+        # fell behind when another was lost catches up with them)
+        self.sent: dict = {}
+        self.applied = 0
+        self.merges: dict = {}
+        self.done = 0  # the last round this worker finished (its rounds run in order)
         self.add(stream, cache, workdir)
 
     def add(self, index: int, cache, workdir: WorkDir):
@@ -147,11 +158,19 @@ class Shard:
         combine.put(self.syn0, self.syn1, self.bias, self.layout, k, rows)
         combine.put(self.base0, self.base1, self.base_b, self.layout, k, rows)
 
-    def train_round(self, epoch: int, rnd: int):
-        """Train the stretches of round ``rnd`` of ``epoch``; returns (stats float64 (8,), kernel seconds)."""
+    def train_round(self, epoch: int, rnd: int, n: int = 0):
+        """Train the stretches of round ``rnd`` of ``epoch``; returns (stats float64 (8,), kernel seconds).
+
+        n: the round's number over the run (from 1); a shard that already trained round n gives its stats
+        again and trains nothing (0: always train, as the simulation does).
+        """
         stats = np.zeros(8)
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.thread_time()
         for plan in self.plans:
+            if n and plan.trained >= n:
+                stats += plan.stats.get(n, 0.0)
+                continue
+            before = stats.copy()
             if plan.epoch_seeded != epoch:
                 plan.runner.seed_epoch(epoch)
                 plan.epoch_seeded = epoch
@@ -165,6 +184,11 @@ class Shard:
                                                               self.syn0, self.syn1, self.bias)
                 # trained pages of the memory-mapped cache leave the worker's RSS, as in local training
                 release_pages(plan.cache.tokens, int(starts[s_lo]), int(starts[s_hi]))
+            if n:
+                plan.trained = n
+                plan.stats[n] = stats - before
+                plan.stats.pop(n - 4, None)
+        self.kernel_cpu = time.thread_time() - c
         return stats, time.perf_counter() - t
 
     def deltas(self, k: int, flags: bool = True):
@@ -176,6 +200,73 @@ class Shard:
             return tuple(np.subtract(c, b, dtype=np.float32) for c, b in zip(cur, base)), None
         pairs = [combine.delta_of(c, b) for c, b in zip(cur, base)]
         return tuple(p[0] for p in pairs), tuple(p[1] for p in pairs)
+
+    def deltas_late(self, k: int, n: int):
+        """(d0, d1, db): the changes of the first k synced rows that round n's sync sends, kept in ``sent``.
+
+        The replica minus its base, less what it sent after round n - 1 if that merge is not applied yet
+        (merges are applied one round late): each change is sent once.
+        """
+        cur = combine.take(self.syn0, self.syn1, self.bias, self.layout, k)
+        base = combine.take(self.base0, self.base1, self.base_b, self.layout, k)
+        kp, prev = self.sent.get(n - 1, (0, None))
+        slices = (self.layout.syn0_slice, self.layout.syn1_slice, self.layout.bias_slice)
+        d = []
+        for m in range(3):
+            a, b = slices[m](k), slices[m](kp)
+            lo, hi = combine.overlap(a, b)
+            if prev is None or hi <= lo:
+                lo = hi = 0
+                p = cur[m][:0]
+            else:
+                p = prev[m][lo - b.start:hi - b.start]
+            d.append(combine.delta_since(cur[m], base[m], p, lo - a.start, hi - a.start))
+        d = tuple(d)
+        self.sent[n] = (k, d)
+        return d
+
+    def merge(self, update, m: int, late: bool):
+        """Apply the merge of round m's sync, now or one round late.
+
+        update: {"k", "merge", "results": every worker's round-m result} (each worker merges the deltas
+        itself) or {"k", "merge", "step": the step rows} (:func:`combine_round` computed it on worker 0).
+
+        late: the replica trained a round since it sent its delta of round m (``sent[m]``): base += step,
+        replica += step - own delta. Else (an epoch end, a recovery) every change of the synced rows is
+        in the merge: replica = base = base + step.
+        """
+        k = update["k"]
+        live = combine.take(self.syn0, self.syn1, self.bias, self.layout, k)
+        base = combine.take(self.base0, self.base1, self.base_b, self.layout, k)
+        own = self.sent.pop(m, (k, None))[1]
+        merge = update["merge"]
+        if "results" in update and merge in combine.CAPS:  # every worker merges the deltas itself
+            for i in range(3):
+                ds = [r["delta"][i] for r in update["results"]]
+                if late:
+                    combine.merge_late(base[i], ds, own[i], *combine.CAPS[merge], live[i])
+                else:
+                    combine.merge_into(base[i], ds, *combine.CAPS[merge], live[i], base[i])
+        else:  # the step, combined on worker 0 (or computed here for a merge with touched flags)
+            step = update["step"] if "step" in update else tuple(
+                combine.increment(merge, [r["delta"][i] for r in update["results"]],
+                                  [r["touched"][i] if r["touched"] is not None else None
+                                   for r in update["results"]]) for i in range(3))
+            for i in range(3):
+                base[i][...] += step[i]
+                if late:
+                    live[i][...] += step[i] - own[i]
+                else:
+                    live[i][...] = base[i]
+        self.applied = max(self.applied, m)
+        self.merges[m] = update
+        self.merges.pop(m - 2, None)  # a survivor behind is at most two merges behind the one ahead
+
+    def flush(self) -> None:
+        """Forget the deltas in flight (every change since the base is about to be sent at once, or was) and
+        the inputs of past merges (no worker needs them after a barrier)."""
+        self.sent.clear()
+        self.merges.clear()
 
     def close(self):
         for p in self.plans:
@@ -212,8 +303,12 @@ def encode_shard(run_id, files: list, first_offset: int, lo: int, hi: int, vocab
     return cache.n_tokens
 
 
-def start(run_id, shard_tokens: list, round_tokens: int):
-    """Build the replica (first time) and the runners of the shards encoded since; returns rounds per epoch."""
+def start(run_id, shard_tokens: list, round_tokens: int, gen: int = 0, trained: int = 0):
+    """Build the replica (first time) and the runners of the shards encoded since; returns rounds per epoch.
+
+    gen: the driver's recovery count (a worker that joins after a recovery takes the current one);
+    trained: the last round the shards' changes were merged from (a lost worker's shard: its new owner
+    does not train those rounds again)."""
     import numba
 
     st = _RUNS[run_id]
@@ -221,35 +316,93 @@ def start(run_id, shard_tokens: list, round_tokens: int):
         numba.set_num_threads(min(int(cfg.threads), numba.config.NUMBA_NUM_THREADS))
         if "shard" not in st:
             st["shard"] = Shard(run_id, cfg, counts, cache, work, stream, shard_tokens, round_tokens)
+            st["busy"] = threading.Lock()  # held by a round from its merge to its delta
+            st["cv"] = threading.Condition()
         else:
             st["shard"].add(stream, cache, work)
+        for plan in st["shard"].plans:
+            if plan.index == stream:
+                plan.trained = max(plan.trained, int(trained))
+    st["gen"] = gen
     return st["shard"].n_rounds
 
 
-def train_round(run_id, epoch: int, rnd: int, k: int, update=None, after=None, flags: bool = True):
-    """Apply the last sync's rows, train one round, return this worker's share of the next sync.
+def _turn(st: dict, sh: Shard, n: int, gen: int, wait: bool) -> bool:
+    """Wait until this worker finished round n - 1 (``wait``); False if the run moved on (a recovery) meanwhile.
 
-    Returns {"meta": {...}, "delta": (d0, d1, db) or None, "touched": (t0, t1, tb) or None}:
-    k synced rows (0: no sync after this round); the touched flags only when ``flags`` (the merge
-    uses them). ``after``: unused, this worker's previous round result, which the driver passes so that
-    Dask runs this round after that one.
+    Dask starts a round once the inputs of its merge exist, not after the worker's previous round (that
+    dependency would put a scheduler round trip between every two rounds), so a worker with several task
+    threads, or one that fetched the inputs of round n first, may start round n early: it waits here,
+    seceded from Dask's thread pool so that round n - 1 can take the thread.
+    """
+    cv = st["cv"]
+    with cv:
+        if st["gen"] != gen:
+            return False
+        if not wait or sh.done >= n - 1:
+            return True
+    seceded = False
+    try:
+        from distributed import rejoin, secede
+
+        secede()
+        seceded = True
+    except (ImportError, ValueError):  # not in a Dask worker (tests call the tasks in order)
+        pass
+    try:
+        with cv:
+            cv.wait_for(lambda: sh.done >= n - 1 or st["gen"] != gen)
+            return st["gen"] == gen
+    finally:
+        if seceded:
+            rejoin()
+
+
+def train_round(run_id, epoch: int, rnd: int, n: int, k: int, update=None, merged_n: int = 0, late: bool = True,
+                wait: bool = True, gen: int = 0, flags: bool = False):
+    """Apply the merge of round ``merged_n``, train round n, return its share of round n's sync.
+
+    n: the round's number over the run; k: rows synced after it (0: none); update: round merged_n's
+    merge inputs (see :meth:`Shard.merge`), None for the first round(s) after a barrier (an epoch end
+    or a recovery), whose merges are all applied; late: merged_n is n - 2 (the merge is applied one round
+    late), else n - 1; wait: run after this worker's round n - 1 (False for
+    the first round after a barrier); gen: the driver's recovery count (a task of an older one does
+    nothing). Returns {"meta": {...}, "delta": (d0, d1, db) or None, "touched": flags or None}; the
+    touched flags only when ``flags`` (the "mean" merge reads them). {"stale": True} when the run moved on.
     """
     st = _RUNS[run_id]
     sh: Shard = st["shard"]
-    t_begin = time.time()
-    t = time.perf_counter()
-    apply_sync(run_id, update)
-    t_apply = time.perf_counter() - t
-    stats, seconds = sh.train_round(epoch, rnd)
-    t = time.perf_counter()
-    out = {"meta": {"stats": stats, "seconds": seconds, "stream": sh.stream}, "delta": None, "touched": None}
-    if k:
-        out["delta"], out["touched"] = sh.deltas(k, flags)
-    # where a round's time goes, for the driver's sync breakdown: wall clock (time.time()) marks compare across
-    # the processes of one machine; the combine this worker ran since its last round rides along
-    out["meta"]["phases"] = {"begin": t_begin, "apply": t_apply, "kernel": seconds, "delta": time.perf_counter() - t,
-                             "end": time.time(), "combine": st.pop("combine_phases", None)}
+    if not _turn(st, sh, n, gen, wait):
+        return {"stale": True}
+    with st["busy"]:
+        if st["gen"] != gen:
+            return {"stale": True}
+        t_begin = time.time()
+        t = time.perf_counter()
+        if update is not None and merged_n > sh.applied:
+            sh.merge(update, merged_n, late=late)
+        t_apply = time.perf_counter() - t
+        stats, seconds = sh.train_round(epoch, rnd, n)
+        t = time.perf_counter()
+        out = {"meta": {"stats": stats, "seconds": seconds, "stream": sh.stream}, "delta": None, "touched": None}
+        if k:
+            out["delta"] = sh.deltas_late(k, n)
+            if flags:
+                out["touched"] = tuple(_flags(d) for d in out["delta"])
+        # where a round's time goes, for the driver's sync breakdown: wall clock (time.time()) marks compare
+        # across the processes of one machine; the combine this worker ran since its last round rides along
+        out["meta"]["phases"] = {"begin": t_begin, "apply": t_apply, "kernel": seconds, "kernel_cpu": sh.kernel_cpu,
+                                 "delta": time.perf_counter() - t, "end": time.time(),
+                                 "combine": st.pop("combine_phases", None)}
+        with st["cv"]:
+            sh.done = max(sh.done, n)
+            st["cv"].notify_all()
     return out
+
+
+def _flags(d: np.ndarray) -> np.ndarray:
+    flat = d.reshape(d.shape[0], -1) if d.ndim > 1 else d.reshape(-1, 1)
+    return np.any(flat != 0, axis=1).astype(np.uint8)
 
 
 def meta_of(result):
@@ -262,58 +415,69 @@ def metas_of(*results):
 
 
 def combine_round(run_id, k: int, *results, merge: str = combine.DEFAULT_MERGE):
-    """The combine: new rows = ``combine.MERGES[merge]`` of base and the deltas, on worker 0 (a task) or on
-    every worker (through :func:`merged`; the same inputs in the same order give every replica the same bits).
+    """The combine on worker 0 (more than two workers): the step every replica adds to its base rows.
 
-    This worker's base rows are every replica's base (all agree after each sync).
-    Returns (k, (rows0, rows1, rows_b)) for :func:`train_round`'s ``update``.
+    Returns {"k", "merge", "step": (s0, s1, sb)} for :meth:`Shard.merge` (float32 rows of the k synced rows).
     """
-    st = _RUNS[run_id]
-    sh: Shard = st["shard"]
     t_begin = time.time()
     t = time.perf_counter()
-    base = combine.take(sh.base0, sh.base1, sh.base_b, sh.layout, k)
-    fn = combine.MERGES[merge]
-    new = tuple(fn(base[m], [r["delta"][m] for r in results],
-                   [r["touched"][m] if r["touched"] is not None else None for r in results]) for m in range(3))
-    st["combine_phases"] = {"begin": t_begin, "seconds": time.perf_counter() - t, "end": time.time()}
-    return k, new
+    step = tuple(combine.increment(merge, [r["delta"][m] for r in results],
+                                   [r["touched"][m] if r["touched"] is not None else None for r in results])
+                 for m in range(3))
+    st = _RUNS.get(run_id)
+    if st is not None:
+        st["combine_phases"] = {"begin": t_begin, "seconds": time.perf_counter() - t, "end": time.time()}
+    return {"k": k, "merge": merge, "step": step}
 
 
-def merged(run_id, update):
-    """The rows an ``update`` brings: (k, rows) as the combine returned them, or, for a merge every worker
-    runs itself, {"k", "merge", "results"} (all workers' round results) merged here into (k, rows)."""
-    if isinstance(update, dict):
-        return combine_round(run_id, update["k"], *update["results"], merge=update["merge"])
-    return update
-
-
-def apply_sync(run_id, update) -> None:
-    """Bring the replica and its base to the rows of a sync ``update`` (see :func:`merged`).
-
-    A merge every worker runs itself, if it is a (capped) sum, goes in one pass straight into the
-    replica's and the base's rows (``combine.merge_into``): no merged copy, no second write.
-    """
+def apply_update(run_id, late=None, late_n: int = 0, final=None, final_n: int = 0):
+    """At a barrier (an epoch end, a recovery): apply the merge still one round late (round ``late_n``),
+    then the last one (``final``, all rows), after which the replica equals its base on every worker."""
     st = _RUNS[run_id]
     sh: Shard = st["shard"]
-    if isinstance(update, dict) and update["merge"] in combine.CAPS:
-        t_begin, t = time.time(), time.perf_counter()
-        k = update["k"]
-        results = update["results"]
-        live = (combine.take(sh.syn0, sh.syn1, sh.bias, sh.layout, k),
-                combine.take(sh.base0, sh.base1, sh.base_b, sh.layout, k))
-        for m in range(3):
-            combine.merge_into(live[1][m], [r["delta"][m] for r in results], *combine.CAPS[update["merge"]],
-                               live[0][m], live[1][m])
-        st["combine_phases"] = {"begin": t_begin, "seconds": time.perf_counter() - t, "end": time.time()}
-        return
-    sh.apply(merged(run_id, update))
-
-
-def apply_update(run_id, update):
-    """Apply a sync outside a round (at an epoch end, before a checkpoint or the final fetch)."""
-    apply_sync(run_id, update)
+    with st["busy"]:
+        if late is not None and late_n > sh.applied:
+            sh.merge(late, late_n, late=True)
+        if final is not None:
+            sh.merge(final, final_n, late=False)
+        sh.flush()
     return True
+
+
+def quiesce(run_id, gen: int):
+    """Stop this worker's rounds of older generations (a recovery starts) and wait for the one running;
+    returns the last merge it applied."""
+    st = _RUNS[run_id]
+    with st["cv"]:
+        st["gen"] = gen
+        st["cv"].notify_all()
+    with st["busy"]:
+        return st["shard"].applied
+
+
+def merge_inputs(run_id, m: int):
+    """The inputs of round m's merge as this worker applied them (for a survivor that had not yet)."""
+    return _RUNS[run_id]["shard"].merges[m]
+
+
+def catch_up(run_id, updates: list):
+    """Apply merges [(m, update), ...] this worker had not applied yet, in order (one round late)."""
+    sh: Shard = _RUNS[run_id]["shard"]
+    for m, update in updates:
+        if m > sh.applied:
+            sh.merge(update, m, late=True)
+    return sh.applied
+
+
+def flush_delta(run_id):
+    """Every change of this replica since its base, all rows (a recovery's sync): {"delta", "touched"}."""
+    sh: Shard = _RUNS[run_id]["shard"]
+    k = sh.layout.n_rows
+    cur = combine.take(sh.syn0, sh.syn1, sh.bias, sh.layout, k)
+    base = combine.take(sh.base0, sh.base1, sh.base_b, sh.layout, k)
+    d = tuple(np.subtract(c, b, dtype=np.float32) for c, b in zip(cur, base))
+    sh.flush()
+    return {"delta": d, "touched": tuple(_flags(x) for x in d)}
 
 
 def weights(run_id):
@@ -334,6 +498,7 @@ def set_weights(run_id, syn0, syn1, bias):
     for dst, src in ((sh.syn0, syn0), (sh.syn1, syn1), (sh.bias, bias), (sh.base0, syn0), (sh.base1, syn1),
                      (sh.base_b, bias)):
         dst[...] = src
+    sh.flush()
     return True
 
 

@@ -503,6 +503,7 @@ def _fake_shard(n_words, dim, loss, seed):
     sh.bias = rng.standard_normal(n_words).astype(np.float32)
     sh.base0, sh.base1, sh.base_b = sh.syn0.copy(), sh.syn1.copy(), sh.bias.copy()
     sh.sent, sh.applied, sh.merges, sh.done = {}, 0, {}, 0
+    sh.full = tuple(np.zeros_like(a) for a in combine.take(sh.syn0, sh.syn1, sh.bias, sh.layout, n_words))
     return sh
 
 

@@ -118,8 +118,8 @@ def merge_late(base: np.ndarray, deltas, own: np.ndarray, cap: float, agree: flo
                       replica.reshape(shape))
 
 
-def delta_since(cur: np.ndarray, base: np.ndarray, prev: np.ndarray, lo: int, hi: int) -> np.ndarray:
-    """cur - base, less prev on rows [lo, hi): a new float32 array like cur (one pass).
+def delta_since(cur: np.ndarray, base: np.ndarray, prev: np.ndarray, lo: int, hi: int, out=None) -> np.ndarray:
+    """cur - base, less prev on rows [lo, hi): float32 like cur, in ``out`` if given, else a new array (one pass).
 
     cur, base: float32 (K, ...) (views of a replica and its base); prev: float32 (hi - lo, ...), the
     delta already sent for those rows whose merge is not applied yet.
@@ -127,7 +127,8 @@ def delta_since(cur: np.ndarray, base: np.ndarray, prev: np.ndarray, lo: int, hi
     from ..kernels.merge import delta_since as kernel
 
     shape = (cur.shape[0], int(np.prod(cur.shape[1:], dtype=np.int64)))
-    out = np.empty(cur.shape, dtype=np.float32)
+    if out is None:
+        out = np.empty(cur.shape, dtype=np.float32)
     if shape[0] == 0 or shape[1] == 0:
         return out
     p = _rows2d(prev).reshape(max(hi - lo, 0), shape[1]) if hi > lo else np.zeros((0, shape[1]), np.float32)

@@ -162,6 +162,7 @@ class Run:
         self.rounds = 0
         self.timeline: list = []  # per round: driver marks and the workers' phases (wall clock), for breakdowns
         self.gen = 0  # recoveries so far: a worker ignores round tasks of an older generation
+        self._loss = float("nan")  # the last epoch's mean loss, shown while the next one runs
         self.late = late
         self.lag = 0
 
@@ -258,7 +259,6 @@ class Run:
             if on_begin is not None:
                 on_begin(epoch)
             t_epoch = time.perf_counter()
-            ep = np.zeros(8)
             kernel: dict = {}  # shard stream -> its worker's kernel seconds this epoch
             # Round r applies the merge of round r - 1 - lag. With lag 1 (one round late) it needs only
             # inputs that exist while round r - 1 runs: a worker goes from one round to the next without
@@ -267,6 +267,7 @@ class Run:
             # every merge is applied, so its first 1 + lag rounds apply none.
             rounds: dict = {}
             final = []  # the epoch end's merges, submitted with the last round
+            marks: dict = {}  # round -> (number, k, submitted, finished): the timeline's driver marks
             barrier = 0
             nxt = 0  # the next round to submit
             cur = 0  # the round whose metadata the client waits for
@@ -281,7 +282,7 @@ class Run:
                         final = self._submit_end(rounds, barrier)
                     continue
                 try:
-                    metas = self._finish(rounds[cur])
+                    self._finish(rounds[cur])
                 except WorkerLost as e:
                     for f in final:
                         f.cancel()
@@ -289,20 +290,25 @@ class Run:
                     self._recover(e.addrs, [rounds[r] for r in range(cur, nxt)], layout)
                     barrier = nxt = cur  # the lost round again, by the survivors (and the lost shard's new owner)
                     continue
-                self._account(rounds[cur], metas, layout, n_total, total, t_start, done_start, raw_per_kept, lr,
-                              epochs)
-                for m in metas:
-                    kernel[m["stream"]] = kernel.get(m["stream"], 0.0) + m["seconds"]
-                ep += np.sum([m["stats"] for m in metas], axis=0)
+                self._account(rounds[cur], layout, n_total, total, t_start, done_start, raw_per_kept, lr, epochs)
+                marks[cur] = (rounds[cur].n_round, rounds[cur].k, rounds[cur].submitted, rounds[cur].done)
                 cur += 1
-            self._gather(final)
+            # the epoch's metadata (stats, kernel seconds, phases of every round) comes back with its end
+            ends = self._gather(final)
+            metas = [m for e in ends for m in e["metas"]]
+            for m in metas:
+                kernel[m["stream"]] = kernel.get(m["stream"], 0.0) + m["seconds"]
+            ep = np.sum([m["stats"] for m in metas], axis=0) if metas else np.zeros(8)
+            self._timeline(metas, marks)
+            if not math.isfinite(ep[kdriver.ST_LOSS]):
+                raise TrainingDiverged(f"training diverged (loss is {ep[kdriver.ST_LOSS]}) in epoch "
+                                       f"{epoch + 1}: lower alpha (now {self.cfg.alpha})")
             sec = time.perf_counter() - t_epoch
             # what the busiest worker did not spend in its kernel: waiting, transfers, merges, deltas, task overheads
             self.sync_seconds += max(0.0, sec - max(kernel.values(), default=0.0))
             words = int(round(ep[kdriver.ST_WORDS] * raw_per_kept))
-            history.append({"epoch": epoch + 1,
-                            "loss": float(ep[kdriver.ST_LOSS] / ep[kdriver.ST_LOSS_N]) if ep[kdriver.ST_LOSS_N]
-                            else float("nan"),
+            self._loss = float(ep[kdriver.ST_LOSS] / ep[kdriver.ST_LOSS_N]) if ep[kdriver.ST_LOSS_N] else float("nan")
+            history.append({"epoch": epoch + 1, "loss": self._loss,
                             "words": words, "effective_words": int(ep[kdriver.ST_EFFECTIVE]), "seconds": sec,
                             "words_per_sec": words / max(sec, 1e-9), "alpha_end": lr((epoch + 1) * n_total)})
             if on_epoch is not None:
@@ -320,10 +326,9 @@ class Run:
         R = self.rounds_per_epoch
         last = rounds[R - 1]
         late = rounds.get(R - 2) if self.lag and R - 2 >= barrier else None
-        if last.new is None:
-            return []
         return [self._on(i, W.apply_update, self.run_id, late.new if late else None, late.n_round if late else 0,
-                         last.new, last.n_round, priority=-last.n_round) for i in range(self.n)]
+                         last.new, last.n_round, after=last.outs[i], metas=True, priority=-last.n_round)
+                for i in range(self.n)]
 
     def _k(self, layout, epoch: int, rnd: int) -> int:
         """Rows synced after round rnd of epoch (all at the epoch end; none with one worker)."""
@@ -345,28 +350,37 @@ class Run:
         update = late.new if late is not None else None
         outs = [self._on(i, W.train_round, self.run_id, epoch, rnd, n_round, k, update,
                          late.n_round if late is not None else 0, bool(self.lag), not first, self.gen,
-                         combine.needs_flags(self.merge), priority=-n_round) for i in range(self.n)]
+                         combine.needs_flags(self.merge), end=rnd == self.rounds_per_epoch - 1, priority=-n_round)
+                for i in range(self.n)]
         if not k:
             new = None
         elif self.n <= PEER_MERGE_WORKERS:
             new = {"k": k, "merge": self.merge, "results": outs}
         else:
             new = self._on(0, W.combine_round, self.run_id, k, *outs, merge=self.merge, priority=1)
-        # one metadata task for the round, on worker 0, which holds every worker's result already (it merges
-        # them, or combines them); one per worker would add W - 1 tasks per round to the scheduler's load
-        metas_f = [self._on(0, W.metas_of, *outs, priority=1)]
-        return _Round(epoch, rnd, n_round, k, outs, metas_f, new, time.time())
+        # no metadata task: the client waits for the round's tasks to finish (Dask tells it, no data moves)
+        # and the workers keep their rounds' metadata until the epoch end's task returns it
+        return _Round(epoch, rnd, n_round, k, outs, new, time.time())
 
     def _cancel(self, r):
-        for f in [*r.outs, *r.metas_f, *([r.new] if r.new is not None and not isinstance(r.new, dict) else [])]:
+        for f in [*r.outs, *([r.new] if r.new is not None and not isinstance(r.new, dict) else [])]:
             f.cancel()
 
     def _finish(self, r):
-        """Wait for round r's metadata: the metas of every worker's round, in worker order (WorkerLost)."""
-        [metas] = self._gather(r.metas_f)
-        self.timeline.append({"round": r.n_round, "k": r.k, "submit": r.submitted, "done": time.time(),
-                              "workers": [m.get("phases") for m in metas]})
-        return metas
+        """Wait until every worker finished round r (WorkerLost if one was lost)."""
+        self._wait(r.outs)
+        r.done = time.time()
+
+    def _timeline(self, metas: list, marks: dict):
+        """Per round: the driver's marks and each worker's phases (wall clock), for sync breakdowns."""
+        by_round: dict = {}
+        for m in metas:
+            by_round.setdefault(m["n"], []).append(m)
+        for rnd in sorted(marks):
+            n, k, submitted, done = marks[rnd]
+            ms = sorted(by_round.get(n, []), key=lambda m: m["stream"])
+            self.timeline.append({"round": n, "k": k, "submit": submitted, "done": done,
+                                  "workers": [m.get("phases") for m in ms]})
 
     def _recover(self, dead, in_flight: list, layout: combine.Layout):
         """After workers were lost: bring the survivors to one state, move the lost shards on, resume.
@@ -395,27 +409,36 @@ class Run:
                           for i, a in zip(keep, applied) if a < top])
         outs = [self._on(i, W.flush_delta, self.run_id) for i in keep]
         flush = {"k": layout.n_rows, "merge": self.merge, "results": outs}
-        self._gather([self._on(i, W.apply_update, self.run_id, None, 0, flush, 0) for i in keep])
+        self._gather([self._on(i, W.apply_update, self.run_id, None, 0, flush, 0, priority=10) for i in keep])
         self._reassign(dead, merged=top)
 
-    def _account(self, r, metas, layout, n_total, total, t_start, done_start, raw_per_kept, lr, epochs) -> float:
-        """Count round r (syncs, bytes, divergence, progress); returns its slowest worker's kernel seconds."""
+    def _account(self, r, layout, n_total, total, t_start, done_start, raw_per_kept, lr, epochs) -> None:
+        """Count round r (syncs, bytes, progress; the loss shown is the last epoch's)."""
         self.rounds += 1
         if r.k:
             self.syncs += 1
-            self.bytes_formula += layout.sync_bytes(r.k, len(metas), flags=combine.needs_flags(self.merge))
-        stats = np.sum([m["stats"] for m in metas], axis=0)
-        if not math.isfinite(stats[kdriver.ST_LOSS]):
-            raise TrainingDiverged(f"training diverged (loss is {stats[kdriver.ST_LOSS]}) in epoch "
-                                   f"{r.epoch + 1}: lower alpha (now {self.cfg.alpha})")
+            self.bytes_formula += layout.sync_bytes(r.k, self.n, flags=combine.needs_flags(self.merge))
         if self.progress is not None:
             t_done = min((r.rnd + 1) * self.round_tokens, max(self.shard_tokens))
             done = r.epoch * n_total + sum(min(t_done, s) for s in self.shard_tokens)
             el = time.perf_counter() - t_start
-            loss = stats[kdriver.ST_LOSS] / stats[kdriver.ST_LOSS_N] if stats[kdriver.ST_LOSS_N] else float("nan")
             self.progress.update(done / total, (done - done_start) * raw_per_kept / max(el, 1e-9),
-                                 lr(done), loss, r.epoch + 1, epochs)
-        return max(m["seconds"] for m in metas)
+                                 lr(done), self._loss, r.epoch + 1, epochs)
+
+    def _wait(self, futs, poll: float = 1.0) -> None:
+        """Wait until every future in ``futs`` is finished, without fetching results; WorkerLost as _gather."""
+        done = _all_done(futs)
+        while not done.wait(poll):
+            dead = self._dead()
+            if dead:
+                raise WorkerLost(dead)
+        if any(f.status != "finished" for f in futs):
+            dead = self._dead()
+            if dead:
+                raise WorkerLost(dead)
+            for f in futs:
+                if f.status != "finished":
+                    f.result()  # raises the task's error
 
     def _gather(self, futs, poll: float = 1.0):
         """client.gather that raises WorkerLost when one of this run's workers leaves the cluster.
@@ -517,9 +540,9 @@ class _Round:
     n_round: int
     k: int
     outs: list
-    metas_f: list  # one future: the metadata of every worker's result, in worker order
     new: object
     submitted: float
+    done: float = 0.0
 
 
 class WorkerLost(FastW2VError):

@@ -129,6 +129,11 @@ class Shard:
         self.applied = 0
         self.merges: dict = {}
         self.done = 0  # the last round this worker finished (its rounds run in order)
+        # the epoch end's delta of all rows, reused every epoch (no worker reads it after the epoch end's
+        # merge) and written once here: fresh pages would fault in during the epoch end, where every
+        # worker waits (0.1 s on realmix)
+        self.full = tuple(np.ones_like(a) for a in combine.take(self.syn0, self.syn1, self.bias, self.layout,
+                                                                 self.layout.n_rows))
         self.add(stream, cache, workdir)
 
     def add(self, index: int, cache, workdir: WorkDir):
@@ -201,11 +206,12 @@ class Shard:
         pairs = [combine.delta_of(c, b) for c, b in zip(cur, base)]
         return tuple(p[0] for p in pairs), tuple(p[1] for p in pairs)
 
-    def deltas_late(self, k: int, n: int):
+    def deltas_late(self, k: int, n: int, end: bool = False):
         """(d0, d1, db): the changes of the first k synced rows that round n's sync sends, kept in ``sent``.
 
         The replica minus its base, less what it sent after round n - 1 if that merge is not applied yet
-        (merges are applied one round late): each change is sent once.
+        (merges are applied one round late): each change is sent once. end: the epoch's last round (k is
+        all rows): written into ``full``, which nothing reads after the epoch end's merge.
         """
         cur = combine.take(self.syn0, self.syn1, self.bias, self.layout, k)
         base = combine.take(self.base0, self.base1, self.base_b, self.layout, k)
@@ -220,7 +226,8 @@ class Shard:
                 p = cur[m][:0]
             else:
                 p = prev[m][lo - b.start:hi - b.start]
-            d.append(combine.delta_since(cur[m], base[m], p, lo - a.start, hi - a.start))
+            d.append(combine.delta_since(cur[m], base[m], p, lo - a.start, hi - a.start,
+                                         out=self.full[m] if end else None))
         d = tuple(d)
         self.sent[n] = (k, d)
         return d
@@ -359,16 +366,17 @@ def _turn(st: dict, sh: Shard, n: int, gen: int, wait: bool) -> bool:
 
 
 def train_round(run_id, epoch: int, rnd: int, n: int, k: int, update=None, merged_n: int = 0, late: bool = True,
-                wait: bool = True, gen: int = 0, flags: bool = False):
+                wait: bool = True, gen: int = 0, flags: bool = False, end: bool = False):
     """Apply the merge of round ``merged_n``, train round n, return its share of round n's sync.
 
     n: the round's number over the run; k: rows synced after it (0: none); update: round merged_n's
     merge inputs (see :meth:`Shard.merge`), None for the first round(s) after a barrier (an epoch end
     or a recovery), whose merges are all applied; late: merged_n is n - 2 (the merge is applied one round
-    late), else n - 1; wait: run after this worker's round n - 1 (False for
-    the first round after a barrier); gen: the driver's recovery count (a task of an older one does
-    nothing). Returns {"meta": {...}, "delta": (d0, d1, db) or None, "touched": flags or None}; the
+    late), else n - 1; wait: run after this worker's round n - 1 (False for the first round after a
+    barrier); gen: the driver's recovery count (a task of an older one does nothing); end: the epoch's
+    last round. Returns {"meta": {...}, "delta": (d0, d1, db) or None, "touched": flags or None}; the
     touched flags only when ``flags`` (the "mean" merge reads them). {"stale": True} when the run moved on.
+    The meta stays on the worker until the epoch end's :func:`apply_update` hands it over.
     """
     st = _RUNS[run_id]
     sh: Shard = st["shard"]
@@ -384,9 +392,10 @@ def train_round(run_id, epoch: int, rnd: int, n: int, k: int, update=None, merge
         t_apply = time.perf_counter() - t
         stats, seconds = sh.train_round(epoch, rnd, n)
         t = time.perf_counter()
-        out = {"meta": {"stats": stats, "seconds": seconds, "stream": sh.stream}, "delta": None, "touched": None}
+        out = {"meta": {"n": n, "stats": stats, "seconds": seconds, "stream": sh.stream}, "delta": None,
+               "touched": None}
         if k:
-            out["delta"] = sh.deltas_late(k, n)
+            out["delta"] = sh.deltas_late(k, n, end=end)
             if flags:
                 out["touched"] = tuple(_flags(d) for d in out["delta"])
         # where a round's time goes, for the driver's sync breakdown: wall clock (time.time()) marks compare
@@ -394,6 +403,8 @@ def train_round(run_id, epoch: int, rnd: int, n: int, k: int, update=None, merge
         out["meta"]["phases"] = {"begin": t_begin, "apply": t_apply, "kernel": seconds, "kernel_cpu": sh.kernel_cpu,
                                  "delta": time.perf_counter() - t, "end": time.time(),
                                  "combine": st.pop("combine_phases", None)}
+        # kept until the epoch end's task hands it to the driver (a round asked for again replaces it)
+        st.setdefault("metas", {})[n] = out["meta"]
         with st["cv"]:
             sh.done = max(sh.done, n)
             st["cv"].notify_all()
@@ -403,15 +414,6 @@ def train_round(run_id, epoch: int, rnd: int, n: int, k: int, update=None, merge
 def _flags(d: np.ndarray) -> np.ndarray:
     flat = d.reshape(d.shape[0], -1) if d.ndim > 1 else d.reshape(-1, 1)
     return np.any(flat != 0, axis=1).astype(np.uint8)
-
-
-def meta_of(result):
-    return result["meta"]
-
-
-def metas_of(*results):
-    """[meta of each result], run where the results are already (worker 0)."""
-    return [r["meta"] for r in results]
 
 
 def combine_round(run_id, k: int, *results, merge: str = combine.DEFAULT_MERGE):
@@ -430,18 +432,28 @@ def combine_round(run_id, k: int, *results, merge: str = combine.DEFAULT_MERGE):
     return {"k": k, "merge": merge, "step": step}
 
 
-def apply_update(run_id, late=None, late_n: int = 0, final=None, final_n: int = 0):
+def apply_update(run_id, late=None, late_n: int = 0, final=None, final_n: int = 0, after=None, metas: bool = False):
     """At a barrier (an epoch end, a recovery): apply the merge still one round late (round ``late_n``),
-    then the last one (``final``, all rows), after which the replica equals its base on every worker."""
+    then the last one (``final``, all rows), after which the replica equals its base on every worker.
+
+    after: unused, this worker's last round result (the driver passes it so that Dask runs this after).
+    metas: hand over (and forget) the metadata of the rounds since the last epoch end.
+    Returns {"metas": [meta of each round, in round order], "phases": wall clock marks}.
+    """
     st = _RUNS[run_id]
     sh: Shard = st["shard"]
+    t0 = time.time()
     with st["busy"]:
         if late is not None and late_n > sh.applied:
             sh.merge(late, late_n, late=True)
         if final is not None:
             sh.merge(final, final_n, late=False)
         sh.flush()
-    return True
+    out = {"metas": [], "phases": {"begin": t0, "end": time.time()}}
+    if metas:
+        kept = st.pop("metas", {})
+        out["metas"] = [kept[n] for n in sorted(kept)]
+    return out
 
 
 def quiesce(run_id, gen: int):

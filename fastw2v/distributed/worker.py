@@ -135,6 +135,7 @@ class Shard:
         self.full = tuple(np.ones_like(a) for a in combine.take(self.syn0, self.syn1, self.bias, self.layout,
                                                                  self.layout.n_rows))
         self.add(stream, cache, workdir)
+        _warm_merges()
 
     def add(self, index: int, cache, workdir: WorkDir):
         plan = Plan(index, self.cfg, self.counts, cache, workdir, len(self.shard_tokens), self.round_tokens)
@@ -279,6 +280,14 @@ class Shard:
         for p in self.plans:
             p.close()
         self.plans = []
+
+
+def _warm_merges() -> None:
+    """Compile (or load) the sync kernels now, on a few numbers, so that training time is training."""
+    z = np.zeros((2, 2), dtype=np.float32)
+    combine.delta_since(z, z, z[:1], 0, 1)
+    combine.merge_late(z.copy(), [z, z], z, *combine.CAPS[combine.DEFAULT_MERGE], z.copy())
+    combine.merge_into(z, [z, z], *combine.CAPS[combine.DEFAULT_MERGE], z.copy(), z.copy())
 
 
 def encode_shard(run_id, files: list, first_offset: int, lo: int, hi: int, vocab, cfg_dict: dict,

@@ -14,7 +14,11 @@ shrinks a row one replica alone touched) or by ``delta-sum`` (base + sum(delta),
 every change applied in full: ``--merge sum``). ``A/B`` merges syn0 with A and
 syn1 with B; ``x-...`` are the experimental merges of :func:`exp_scale`.
 No Dask: only the training and the merge. ``--hot N`` changes the schedule's
-rows synced every round (default 1024).
+rows synced every round (default 1024). ``--late`` (auto: an epoch of
+``driver.LATE_MIN_ROUNDS`` rounds or more, as the driver; on; off) applies each
+merge of ``capped`` and ``delta-sum`` one round late as the Dask workers do
+(``Shard.deltas_late``, ``Shard.merge``, both pending merges at the epoch end);
+the other modes always merge after every round.
 
     python bench/simulate.py [--workers 1 2 4 8 16 32] [--modes capped combine average model-sum delta-sum] [--epochs 5]
 
@@ -210,20 +214,23 @@ def main():
     ap.add_argument("--round-tokens", type=int, default=8192, help="tokens per replica per round")
     ap.add_argument("--alpha", type=float, default=None, help="starting learning rate (default: the model's)")
     ap.add_argument("--hot", type=int, default=combine.HOT_ROWS, help="rows synced after every round (the schedule's base)")
+    ap.add_argument("--max-sentence-length", type=int, default=TrainConfig.max_sentence_length,
+                    help="split longer sentences (text8 has no newlines: its 10,000-token pieces are longer than "
+                         "a round, so most rounds of 2,048 tokens train nothing)")
     ap.add_argument("--late", choices=["auto", "on", "off"], default="auto",
                     help="apply each merge one round late, as the Dask driver (Shard.merge, Shard.deltas_late); "
                          f"auto: when an epoch has >= {driver.LATE_MIN_ROUNDS} rounds, as the driver. Only "
                          f"{' and '.join(LATE_MERGES)}; the other modes always merge after every round")
     a = ap.parse_args()
     cfg = TrainConfig(model=a.model, loss=a.loss, epochs=a.epochs, sample=a.sample, seed=a.seed, threads=1,
-                      alpha=a.alpha).resolved()
+                      alpha=a.alpha, max_sentence_length=a.max_sentence_length).resolved()
     with WorkDir() as work:
         raw = read_files(corpus_files(a.corpus), work)
         vocab, remap = build_vocab(raw.keys, raw.counts, cfg.min_count, cfg.max_vocab)
         cache = build_token_cache(raw, remap, cfg.max_sentence_length, work)
         cache = TokenCache(np.asarray(cache.tokens).copy(), np.asarray(cache.starts).copy())
         print(f"# {a.corpus}: {cache.n_tokens:,} tokens, V = {len(vocab):,}; {a.model}/{a.loss}, {a.epochs} epochs, "
-              f"sample {a.sample}, alpha {cfg.alpha}, seed {a.seed}, {a.round_tokens:,} tokens per replica per round", flush=True)
+              f"sample {a.sample}, alpha {cfg.alpha}, seed {a.seed}, {a.round_tokens:,} tokens per replica per round, sentences <= {a.max_sentence_length:,}", flush=True)
         rows = []
         for w in a.workers:
             for mode in (a.modes if w > 1 else ["combine"]):

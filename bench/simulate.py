@@ -14,7 +14,11 @@ shrinks a row one replica alone touched) or by ``delta-sum`` (base + sum(delta),
 every change applied in full: ``--merge sum``). ``A/B`` merges syn0 with A and
 syn1 with B; ``x-...`` are the experimental merges of :func:`exp_scale`.
 No Dask: only the training and the merge. ``--hot N`` changes the schedule's
-rows synced every round (default 1024).
+rows synced every round (default 1024). ``--late`` (auto: an epoch of
+``driver.LATE_MIN_ROUNDS`` rounds or more, as the driver; on; off) applies each
+merge of ``capped`` and ``delta-sum`` one round late as the Dask workers do
+(``Shard.deltas_late``, ``Shard.merge``, both pending merges at the epoch end);
+the other modes always merge after every round.
 
     python bench/simulate.py [--workers 1 2 4 8 16 32] [--modes capped combine average model-sum delta-sum] [--epochs 5]
 
@@ -29,7 +33,7 @@ import numpy as np
 
 from fastw2v.config import TrainConfig
 from fastw2v.corpus import TokenCache, WorkDir, build_token_cache, corpus_files, read_files
-from fastw2v.distributed import combine
+from fastw2v.distributed import combine, driver
 from fastw2v.distributed.worker import Shard
 from fastw2v.keyedvectors import KeyedVectors
 from fastw2v.vocab import build_vocab
@@ -135,21 +139,48 @@ def exp_merge(mode, base, deltas):
     return (base + total * t.astype(np.float32).reshape((-1,) + (1,) * (base.ndim - 1))).astype(np.float32)
 
 
-def simulate(cache, words, counts, cfg, n_workers, mode, round_tokens, work, hot=combine.HOT_ROWS):
+#: simulation modes that can follow the driver's one-round-late schedule, and their ``--merge`` names
+LATE_MERGES = {"capped": "capped", "delta-sum": "sum"}
+
+
+def simulate(cache, words, counts, cfg, n_workers, mode, round_tokens, work, hot=combine.HOT_ROWS, late="auto"):
+    """Train W replicas round-robin; returns (WS-353 Spearman, analogy accuracy, rounds, merged late)."""
     caches = shard_caches(cache, n_workers)
     sizes = [c.n_tokens for c in caches]
     reps = [Shard("sim", cfg, counts, c, WorkDir(work.dir), w, sizes, round_tokens) for w, c in enumerate(caches)]
     layout = reps[0].layout
     n_rounds = max(r.n_rounds for r in reps)
+    lag = (n_workers > 1 and mode in LATE_MERGES
+           and {"on": True, "off": False}.get(late, n_rounds >= driver.LATE_MIN_ROUNDS))
     n = 0
     for epoch in range(cfg.epochs):
+        pending = {}  # late: round number -> its merge inputs, as the driver passes them to the workers
         for rnd in range(n_rounds):
             n += 1
+            k = 0 if n_workers == 1 else (
+                layout.n_rows if rnd == n_rounds - 1 else combine.sync_rows(n, layout.n_rows, hot))
+            if lag:  # as worker.train_round: apply round n - 2's merge, train, send this round's delta
+                outs = []
+                for r in reps:
+                    if rnd >= 2:
+                        r.merge(pending[n - 2], n - 2, late=True)
+                    r.train_round(epoch, rnd)
+                    outs.append({"delta": r.deltas_late(k, n, end=rnd == n_rounds - 1), "touched": None})
+                pending.pop(n - 2, None)
+                pending[n] = {"k": k, "merge": LATE_MERGES[mode], "results": outs}
+                if rnd == n_rounds - 1:  # as worker.apply_update at the epoch end: replica = base after
+                    for r in reps:
+                        if rnd >= 1:
+                            r.merge(pending[n - 1], n - 1, late=True)
+                        r.merge(pending[n], n, late=False)
+                        r.flush()
+                    assert all(np.array_equal(r.syn0, reps[0].syn0) and np.array_equal(r.syn0, r.base0)
+                               for r in reps), "late merges: the replicas differ after the epoch end"
+                continue
             for r in reps:
                 r.train_round(epoch, rnd)
             if n_workers == 1:
                 continue
-            k = layout.n_rows if rnd == n_rounds - 1 else combine.sync_rows(n, layout.n_rows, hot)
             shares = [r.deltas(k) for r in reps]
             base = combine.take(reps[0].base0, reps[0].base1, reps[0].base_b, layout, k)
             modes = mode.split("/") if "/" in mode else [mode]  # "A/B": A for syn0, B for syn1 and bias
@@ -158,7 +189,7 @@ def simulate(cache, words, counts, cfg, n_workers, mode, round_tokens, work, hot
             for r in reps:
                 r.apply((k, new))
     if not np.isfinite(reps[0].syn0).all():
-        return float("nan"), float("nan"), n
+        return float("nan"), float("nan"), n, lag
     kv = KeyedVectors(words, reps[0].syn0.copy(), counts)
     ws = kv.evaluate_word_pairs()["spearman"]
     res = kv.evaluate_word_analogies()
@@ -167,7 +198,7 @@ def simulate(cache, words, counts, cfg, n_workers, mode, round_tokens, work, hot
         r.close()
     print(f"  analogy {res['correct'] if isinstance(res['correct'], int) else len(res['correct'])} of "
           f"{(res['correct'] if isinstance(res['correct'], int) else len(res['correct'])) + (res['incorrect'] if isinstance(res['incorrect'], int) else len(res['incorrect']))}", flush=True)
-    return ws, an, n
+    return ws, an, n, lag
 
 
 def main():
@@ -183,21 +214,30 @@ def main():
     ap.add_argument("--round-tokens", type=int, default=8192, help="tokens per replica per round")
     ap.add_argument("--alpha", type=float, default=None, help="starting learning rate (default: the model's)")
     ap.add_argument("--hot", type=int, default=combine.HOT_ROWS, help="rows synced after every round (the schedule's base)")
+    ap.add_argument("--max-sentence-length", type=int, default=TrainConfig.max_sentence_length,
+                    help="split longer sentences (text8 has no newlines: its 10,000-token pieces are longer than "
+                         "a round, so most rounds of 2,048 tokens train nothing)")
+    ap.add_argument("--late", choices=["auto", "on", "off"], default="auto",
+                    help="apply each merge one round late, as the Dask driver (Shard.merge, Shard.deltas_late); "
+                         f"auto: when an epoch has >= {driver.LATE_MIN_ROUNDS} rounds, as the driver. Only "
+                         f"{' and '.join(LATE_MERGES)}; the other modes always merge after every round")
     a = ap.parse_args()
     cfg = TrainConfig(model=a.model, loss=a.loss, epochs=a.epochs, sample=a.sample, seed=a.seed, threads=1,
-                      alpha=a.alpha).resolved()
+                      alpha=a.alpha, max_sentence_length=a.max_sentence_length).resolved()
     with WorkDir() as work:
         raw = read_files(corpus_files(a.corpus), work)
         vocab, remap = build_vocab(raw.keys, raw.counts, cfg.min_count, cfg.max_vocab)
         cache = build_token_cache(raw, remap, cfg.max_sentence_length, work)
         cache = TokenCache(np.asarray(cache.tokens).copy(), np.asarray(cache.starts).copy())
         print(f"# {a.corpus}: {cache.n_tokens:,} tokens, V = {len(vocab):,}; {a.model}/{a.loss}, {a.epochs} epochs, "
-              f"sample {a.sample}, alpha {cfg.alpha}, seed {a.seed}, {a.round_tokens:,} tokens per replica per round", flush=True)
+              f"sample {a.sample}, alpha {cfg.alpha}, seed {a.seed}, {a.round_tokens:,} tokens per replica per round, sentences <= {a.max_sentence_length:,}", flush=True)
         rows = []
         for w in a.workers:
             for mode in (a.modes if w > 1 else ["combine"]):
                 t = time.perf_counter()
-                ws, an, n = simulate(cache, vocab.words, vocab.counts, cfg, w, mode, a.round_tokens, work, a.hot)
+                ws, an, n, lag = simulate(cache, vocab.words, vocab.counts, cfg, w, mode, a.round_tokens, work,
+                                          a.hot, a.late)
+                mode = mode + (" (late)" if lag else "")
                 rows.append((w, mode, ws, an, n))
                 print(f"W={w} {mode}: ws {ws:.3f} analogy {an:.3f} ({n} rounds, {time.perf_counter() - t:.0f} s)",
                       flush=True)
@@ -205,7 +245,8 @@ def main():
     print("\n| W | merge | rounds | WS-353 Spearman | vs W=1 | analogy (top 30k) | vs W=1 |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for w, mode, ws, an, n in rows:
-        print(f"| {w} | {mode} | {n} | {ws:.3f} | {ws / ref[2]:.2f} | {an:.3f} | {an / ref[3]:.2f} |")
+        print(f"| {w} | {mode} | {n} | {ws:.3f} | {ws / ref[2] if ref[2] else np.nan:.2f} | {an:.3f} | "
+              f"{an / ref[3] if ref[3] else np.nan:.2f} |")
 
 
 if __name__ == "__main__":

@@ -196,8 +196,8 @@ def simulate(cache, words, counts, cfg, n_workers, mode, round_tokens, work, hot
     an = res["accuracy"]
     for r in reps:
         r.close()
-    print(f"  analogy {res['correct'] if isinstance(res['correct'], int) else len(res['correct'])} of "
-          f"{(res['correct'] if isinstance(res['correct'], int) else len(res['correct'])) + (res['incorrect'] if isinstance(res['incorrect'], int) else len(res['incorrect']))}", flush=True)
+    right, wrong = (x if isinstance(x, int) else len(x) for x in (res["correct"], res["incorrect"]))
+    print(f"  analogy {right} of {right + wrong}", flush=True)
     return ws, an, n, lag
 
 
@@ -213,7 +213,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--round-tokens", type=int, default=8192, help="tokens per replica per round")
     ap.add_argument("--alpha", type=float, default=None, help="starting learning rate (default: the model's)")
-    ap.add_argument("--hot", type=int, default=combine.HOT_ROWS, help="rows synced after every round (the schedule's base)")
+    ap.add_argument("--hot", type=int, default=combine.HOT_ROWS,
+                    help="rows synced after every round (the schedule's base)")
     ap.add_argument("--max-sentence-length", type=int, default=TrainConfig.max_sentence_length,
                     help="split longer sentences (text8 has no newlines: its 10,000-token pieces are longer than "
                          "a round, so most rounds of 2,048 tokens train nothing)")
@@ -230,7 +231,8 @@ def main():
         cache = build_token_cache(raw, remap, cfg.max_sentence_length, work)
         cache = TokenCache(np.asarray(cache.tokens).copy(), np.asarray(cache.starts).copy())
         print(f"# {a.corpus}: {cache.n_tokens:,} tokens, V = {len(vocab):,}; {a.model}/{a.loss}, {a.epochs} epochs, "
-              f"sample {a.sample}, alpha {cfg.alpha}, seed {a.seed}, {a.round_tokens:,} tokens per replica per round, sentences <= {a.max_sentence_length:,}", flush=True)
+              f"sample {a.sample}, alpha {cfg.alpha}, seed {a.seed}, {a.round_tokens:,} tokens per replica per "
+              f"round, sentences <= {a.max_sentence_length:,}", flush=True)
         rows = []
         for w in a.workers:
             for mode in (a.modes if w > 1 else ["combine"]):

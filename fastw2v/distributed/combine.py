@@ -78,6 +78,16 @@ def _rows2d(a: np.ndarray) -> np.ndarray:
     return a.reshape(a.shape[0], int(np.prod(a.shape[1:], dtype=np.int64)))
 
 
+def _kernel_inputs(name: str, base: np.ndarray, deltas, *outs):
+    """((K, D), deltas as (K, D) float32): the merge kernels' shape; the arrays they write must be written
+    through (C-contiguous float32), or the merge would land in a copy."""
+    for a in (base, *outs):
+        if a.dtype != np.float32 or not a.flags.c_contiguous:
+            raise ValueError(f"{name} needs C-contiguous float32 base and outputs")
+    shape = (base.shape[0], int(np.prod(base.shape[1:], dtype=np.int64)))
+    return shape, tuple(_rows2d(d).reshape(shape) for d in deltas) if shape[0] else ()
+
+
 def merge_into(base: np.ndarray, deltas, cap: float, agree: float, out_a: np.ndarray, out_b: np.ndarray) -> None:
     """out_a = out_b = base + t * sum(delta) in one pass, t per row as in :func:`capped_sum` (limits <= 0 are off).
 
@@ -87,13 +97,9 @@ def merge_into(base: np.ndarray, deltas, cap: float, agree: float, out_a: np.nda
     """
     from ..kernels.merge import capped_merge_into
 
-    for a in (base, out_a, out_b):
-        if a.dtype != np.float32 or not a.flags.c_contiguous:
-            raise ValueError("merge_into needs C-contiguous float32 base and outputs")
-    shape = (base.shape[0], int(np.prod(base.shape[1:], dtype=np.int64)))
+    shape, ds = _kernel_inputs("merge_into", base, deltas, out_a, out_b)
     if shape[0] == 0:
         return
-    ds = tuple(_rows2d(d).reshape(shape) for d in deltas)
     capped_merge_into(base.reshape(shape), ds, float(cap), float(agree), out_a.reshape(shape),
                       out_b.reshape(shape))
 
@@ -107,13 +113,9 @@ def merge_late(base: np.ndarray, deltas, own: np.ndarray, cap: float, agree: flo
     """
     from ..kernels.merge import capped_merge_late
 
-    for a in (base, replica):
-        if a.dtype != np.float32 or not a.flags.c_contiguous:
-            raise ValueError("merge_late needs C-contiguous float32 base and replica")
-    shape = (base.shape[0], int(np.prod(base.shape[1:], dtype=np.int64)))
+    shape, ds = _kernel_inputs("merge_late", base, deltas, replica)
     if shape[0] == 0:
         return
-    ds = tuple(_rows2d(d).reshape(shape) for d in deltas)
     capped_merge_late(base.reshape(shape), ds, _rows2d(own).reshape(shape), float(cap), float(agree),
                       replica.reshape(shape))
 
@@ -201,11 +203,16 @@ def needs_flags(merge: str) -> bool:
     return merge == "mean"
 
 
+def touched_of(delta: np.ndarray) -> np.ndarray:
+    """uint8 (K,): whether each row of a delta (K, ...) changed at all (the "mean" merge's flags)."""
+    flat = delta.reshape(delta.shape[0], -1) if delta.ndim > 1 else delta.reshape(-1, 1)
+    return np.any(flat != 0, axis=1).astype(np.uint8)
+
+
 def delta_of(current: np.ndarray, base: np.ndarray):
     """(delta float32, touched uint8 (K,)) of current rows against base rows; touched = any value changed."""
     delta = np.subtract(current, base, dtype=np.float32)
-    flat = delta.reshape(delta.shape[0], -1) if delta.ndim > 1 else delta.reshape(-1, 1)
-    return delta, np.any(flat != 0, axis=1).astype(np.uint8)
+    return delta, touched_of(delta)
 
 
 @dataclass(frozen=True)

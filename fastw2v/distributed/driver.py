@@ -11,8 +11,9 @@
 3. Rounds: each worker trains a fixed number of tokens, then sends the
    changes of the hot rows (all rows at an epoch end); with two workers each
    merges both workers' changes itself, with more worker 0 combines them into
-   one step. A worker applies round n's merge at the start of round n + 2,
-   one round late, so it never waits for the others' latest round; at an
+   one step. When an epoch has LATE_MIN_ROUNDS rounds or more, a worker
+   applies round n's merge at the start of round n + 2, one round late, so
+   it never waits for the others' latest round (else at round n + 1); at an
    epoch end every merge is applied and the replicas agree. The merge inputs
    travel worker to worker as task arguments; the client only sees small
    metadata.
@@ -270,7 +271,7 @@ class Run:
             marks: dict = {}  # round -> (number, k, submitted, finished): the timeline's driver marks
             barrier = 0
             nxt = 0  # the next round to submit
-            cur = 0  # the round whose metadata the client waits for
+            cur = 0  # the round the client waits for
             while cur < R:
                 if nxt < R and nxt <= cur + 2:
                     src = nxt - 1 - self.lag
@@ -343,9 +344,9 @@ class Run:
 
         A task depends only on the inputs of the merge it applies (``late.new``: 1 + lag rounds back), not
         on its worker's previous round: the worker orders its rounds itself (``wait``), so with lag 1 one
-        round follows the other on the worker without a scheduler round trip in between. With more than two workers the
-        step of round n's merge is combined on worker 0 as its own task; with two, each worker merges the
-        deltas itself (as many bytes, one task and one transfer fewer).
+        round follows the other on the worker without a scheduler round trip in between. With more than
+        two workers the step of round n's merge is combined on worker 0 as its own task; with two, each
+        worker merges the deltas itself (as many bytes, one task and one transfer fewer).
         """
         update = late.new if late is not None else None
         outs = [self._on(i, W.train_round, self.run_id, epoch, rnd, n_round, k, update,
@@ -449,19 +450,14 @@ class Run:
         kept their results (deltas and merged rows of past syncs, copies of up to V x dim floats
         each): peak RSS per worker grew with the rounds per epoch, that is with the corpus.
         """
-        done = _all_done(futs)
-        while True:
-            if done.wait(poll):
-                try:
-                    return self.client.gather(futs)
-                except Exception:  # a task lost with its worker, or failed
-                    dead = self._dead()
-                    if dead:
-                        raise WorkerLost(dead) from None
-                    raise
+        self._wait(futs, poll)
+        try:
+            return self.client.gather(futs)
+        except Exception:  # a result lost with its worker since
             dead = self._dead()
             if dead:
-                raise WorkerLost(dead)
+                raise WorkerLost(dead) from None
+            raise
 
     def _dead(self) -> list:
         live = self._live()
@@ -533,7 +529,8 @@ class Run:
 
 @dataclasses.dataclass
 class _Round:
-    """One submitted round: its workers' task futures, their metadata futures and the combine's (or None)."""
+    """One submitted round: its workers' task futures and its merge's inputs (``new``: the peer-merge dict,
+    the combine's future, or None)."""
 
     epoch: int
     rnd: int

@@ -406,7 +406,7 @@ def train_round(run_id, epoch: int, rnd: int, n: int, k: int, update=None, merge
         if k:
             out["delta"] = sh.deltas_late(k, n, end=end)
             if flags:
-                out["touched"] = tuple(_flags(d) for d in out["delta"])
+                out["touched"] = tuple(combine.touched_of(d) for d in out["delta"])
         # where a round's time goes, for the driver's sync breakdown: wall clock (time.time()) marks compare
         # across the processes of one machine; the combine this worker ran since its last round rides along
         out["meta"]["phases"] = {"begin": t_begin, "apply": t_apply, "kernel": seconds, "kernel_cpu": sh.kernel_cpu,
@@ -418,11 +418,6 @@ def train_round(run_id, epoch: int, rnd: int, n: int, k: int, update=None, merge
             sh.done = max(sh.done, n)
             st["cv"].notify_all()
     return out
-
-
-def _flags(d: np.ndarray) -> np.ndarray:
-    flat = d.reshape(d.shape[0], -1) if d.ndim > 1 else d.reshape(-1, 1)
-    return np.any(flat != 0, axis=1).astype(np.uint8)
 
 
 def combine_round(run_id, k: int, *results, merge: str = combine.DEFAULT_MERGE):
@@ -498,7 +493,7 @@ def flush_delta(run_id):
     base = combine.take(sh.base0, sh.base1, sh.base_b, sh.layout, k)
     d = tuple(np.subtract(c, b, dtype=np.float32) for c, b in zip(cur, base))
     sh.flush()
-    return {"delta": d, "touched": tuple(_flags(x) for x in d)}
+    return {"delta": d, "touched": tuple(combine.touched_of(x) for x in d)}
 
 
 def weights(run_id):

@@ -284,6 +284,15 @@ def linear_rate(alpha: float, min_alpha: float, total_tokens: int):
 LITERAL_ARGS = (8, 9, 10, 11)
 
 
+def _read_only(a: np.ndarray) -> np.ndarray:
+    """``a`` itself if it is read-only, else a read-only view of it (no copy)."""
+    if not a.flags.writeable:
+        return a
+    view = a.view()
+    view.flags.writeable = False
+    return view
+
+
 class KernelRunner:
     """What every kernel call of one run shares: tables, keep probabilities, buffers, random states.
 
@@ -343,6 +352,9 @@ class KernelRunner:
 
     def _args(self, tokens, starts, block_sent, syn0, syn1, bias, alpha0, alpha1):
         model, loss, batched, subwords = self.codes
+        # Numba types read-only and writable arrays apart: a memory-mapped token cache (read-only) and
+        # one in memory (a Dask shard, a test's arrays) would each compile the whole kernel again
+        tokens, starts = _read_only(tokens), _read_only(starts)
         return (tokens, starts, block_sent, syn0, syn1, bias, self.tables, self.keep_prob, model, loss, batched,
                 subwords, self.sub, self.settings, float(alpha0), float(alpha1), self.states, self.scratch,
                 self.stats)

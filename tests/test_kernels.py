@@ -3,9 +3,10 @@
 The reference draws its random numbers from the same per-thread stream as
 the kernel, so whole sentences can be replayed and compared to 1e-5.
 """
+import numba
 import numpy as np
 import pytest
-from numba import literally, njit
+from numba import njit
 
 import fastw2v
 from fastw2v.config import TrainConfig
@@ -52,7 +53,7 @@ def ref_ns(H, target, syn1, cand, alpha):
     return GH, new, loss
 
 
-@njit
+@njit(cache=True)  # cached: a warm run skips its compile
 def _ns_step(H, n_in, GH, target, syn1, tables, k, alpha, state, cand, G):
     return ns.step(H, n_in, GH, target, syn1, syn1[0], tables, k, alpha, state, cand, G, True)
 
@@ -141,15 +142,28 @@ def ref_sentence(model, sent, syn0, syn1, tables, window, alpha, batched, state)
     return syn0, syn1
 
 
-@njit
-def _sentence(model, loss, batched, sent, syn0, syn1, tables, settings, alpha, state, scratch, out, subwords,
-              sub):
-    literally(model)
-    literally(loss)
-    literally(batched)
-    literally(subwords)
-    return driver.sentence(model, loss, batched, subwords, sent, len(sent), syn0, syn1, syn1[0], tables, sub,
-                           settings, alpha, state, scratch, 0, np.int64(0), out)
+def _sentence(model, loss, batched, sent, syn0, syn1, tables, settings, alpha, state, max_cand, subwords, sub):
+    """Train one sentence through the production kernel ``train_blocks`` (one block, no subsampling).
+
+    With every keep probability 1 and alpha0 = alpha1 the kernel calls ``sentence`` once with this
+    state, scratch and alpha, exactly as a direct call would; going through it reuses the compiled
+    and disk-cached kernel variants the rest of the suite needs, instead of compiling ``sentence``
+    again under another entry point (half a minute per variant on a fresh clone).
+    state: uint64 (16,), updated in place.
+    """
+    from fastw2v.trainer import _read_only
+
+    V = syn1.shape[0]
+    starts = np.array([0, len(sent)], dtype=np.int64)
+    states = driver.aligned_zeros((1, 16), np.uint64)
+    states[0] = state
+    scratch = driver.make_scratch(numba.config.NUMBA_NUM_THREADS, len(sent), settings.window, syn0.shape[1],
+                                  max_cand)
+    driver.train_blocks(_read_only(np.asarray(sent, dtype=np.int32)), _read_only(starts),
+                        np.array([0, 1], dtype=np.int64), syn0, syn1, np.zeros(V, np.float32), tables,
+                        np.ones(V, np.float32), model, loss, batched, subwords, sub, settings, float(alpha),
+                        float(alpha), states, scratch, driver.make_stats(1))
+    state[:] = states[0]
 
 
 @pytest.mark.parametrize("model,batched", [("sg", True), ("sg", False), ("cbow", True)])
@@ -160,11 +174,9 @@ def test_sentence_kernels_equal_reference(model, batched):
     alpha = 0.05
     st_ref = seed_states(5, 1)[0]
     ref0, ref1 = ref_sentence(model, list(sent), syn0, syn1, tables, window, alpha, batched, st_ref)
-    scratch = driver.make_scratch(1, len(sent), window, D, K + 1)
-    out = np.zeros(16)
     st = seed_states(5, 1)[0]
     _sentence(driver.SG if model == "sg" else driver.CBOW, driver.NS, batched, sent, syn0, syn1, tables,
-              driver.Settings(window, K, 1), np.float32(alpha), st, scratch, out, False, driver.no_subwords())
+              driver.Settings(window, K, 1), np.float32(alpha), st, K + 1, False, driver.no_subwords())
     assert np.abs(syn0 - ref0).max() < 1e-5
     assert np.abs(syn1 - ref1).max() < 1e-5
     assert st[0] == st_ref[0]  # same number of draws

@@ -61,7 +61,7 @@ def numeric_grad(f, x, eps=1e-6):
     return g
 
 
-@njit
+@njit(cache=True)  # cached: a warm run skips its compile
 def _step(code, H, n_in, GH, target, syn1, bias, tables, k, alpha, state, cand, G):
     literally(code)  # the loss table is resolved at compile time
     return driver.loss_step(code, H, n_in, GH, target, syn1, bias, tables, k, alpha, state, cand, G, True)

@@ -172,10 +172,9 @@ def test_subword_sentence_kernels_equal_reference(model, batched, share):
                                         ids, share)
     if share:
         assert hits > 0  # the sentence exercises draws equal to true words
-    scratch = driver.make_scratch(1, len(sent), window, D, 2 * window + K)
     st = seed_states(5, 1)[0]
     _sentence(driver.SG if model == "sg" else driver.CBOW, driver.NS, batched, sent, syn0, syn1, tables,
-              driver.Settings(window, K, 1, int(share)), np.float32(alpha), st, scratch, np.zeros(16), True,
+              driver.Settings(window, K, 1, int(share)), np.float32(alpha), st, 2 * window + K, True,
               driver.Subwords(ptr, ids))
     assert np.abs(syn0 - ref0).max() < 1e-5
     assert np.abs(syn1 - ref1).max() < 1e-5

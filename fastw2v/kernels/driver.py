@@ -467,29 +467,44 @@ def train_blocks(tokens, starts, block_sent, syn0, syn1, bias, tables, keep_prob
     c_lo = starts[block_sent[0]]
     c_span = max(starts[block_sent[n_blocks]] - c_lo, 1)
     for b in prange(n_blocks):
-        t = numba.get_thread_id()
-        state = states[b]
-        out = stats[b]
-        sent = scratch.sent[t]
-        out[ST_FIRST_POS] = -1.0
-        counter = np.int64(0)
-        for s in range(block_sent[b], block_sent[b + 1]):
-            alpha = np.float32(alpha0 + (alpha1 - alpha0) * (np.float64(starts[s] - c_lo) / c_span))
-            if s == block_sent[b]:
-                out[ST_FIRST_POS] = starts[s]
-                out[ST_FIRST_ALPHA] = alpha
-            n = np.int64(0)
-            for p in range(starts[s], starts[s + 1]):
-                w = tokens[p]
-                kp = keep_prob[w]
-                if kp < 1.0 and kp < uniform(state):
-                    continue
-                sent[n] = w
-                n += 1
-            out[ST_WORDS] += starts[s + 1] - starts[s]
-            out[ST_EFFECTIVE] += n
-            counter = sentence(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, sub, settings,
-                               alpha, state, scratch, t, counter, out)
+        _train_block(b, tokens, starts, block_sent, syn0, syn1, bias, tables, keep_prob, model, loss, batched,
+                     subwords, sub, settings, alpha0, alpha1, c_lo, c_span, states, scratch, stats)
+
+
+# The block's work is its own function, not the prange loop's body: Numba outlines a prange body into
+# a new function and types everything in it again, so the whole sentence loop (the bulk of the
+# compile) was compiled twice per variant. Called from the loop, it is compiled once.
+@njit(fastmath=FASTMATH, error_model="numpy", cache=True)
+def _train_block(b, tokens, starts, block_sent, syn0, syn1, bias, tables, keep_prob, model, loss, batched, subwords,
+                 sub, settings, alpha0, alpha1, c_lo, c_span, states, scratch, stats):
+    """Block b of :func:`train_blocks` (same arguments; c_lo, c_span: the call's first token and token span)."""
+    literally(model)
+    literally(loss)
+    literally(batched)
+    literally(subwords)
+    t = numba.get_thread_id()
+    state = states[b]
+    out = stats[b]
+    sent = scratch.sent[t]
+    out[ST_FIRST_POS] = -1.0
+    counter = np.int64(0)
+    for s in range(block_sent[b], block_sent[b + 1]):
+        alpha = np.float32(alpha0 + (alpha1 - alpha0) * (np.float64(starts[s] - c_lo) / c_span))
+        if s == block_sent[b]:
+            out[ST_FIRST_POS] = starts[s]
+            out[ST_FIRST_ALPHA] = alpha
+        n = np.int64(0)
+        for p in range(starts[s], starts[s + 1]):
+            w = tokens[p]
+            kp = keep_prob[w]
+            if kp < 1.0 and kp < uniform(state):
+                continue
+            sent[n] = w
+            n += 1
+        out[ST_WORDS] += starts[s + 1] - starts[s]
+        out[ST_EFFECTIVE] += n
+        counter = sentence(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, sub, settings,
+                           alpha, state, scratch, t, counter, out)
 
 
 PAD_BYTES = 128  # two cache lines: no false sharing, even with adjacent-line prefetch

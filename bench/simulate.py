@@ -13,12 +13,20 @@ replicas that touched the row) or, as controls, by summing the models
 shrinks a row one replica alone touched) or by ``delta-sum`` (base + sum(delta),
 every change applied in full: ``--merge sum``). ``A/B`` merges syn0 with A and
 syn1 with B; ``x-...`` are the experimental merges of :func:`exp_scale`.
+``bm-BASE[:ETA][:FLAG...]`` adds block momentum (BMUF, Chen & Huo 2016) to a base
+merge (``mean`` = ``combine``, ``capped``, ``sum``): a momentum buffer M per matrix,
+shaped like it, zero at the start, that every replica would compute alike from the
+merged steps; for the rows synced in a round, M = eta M + step and new = base + M
+(``n``: Nesterov, base + eta M + step). ETA is a number, ``row`` (1 - 1/replicas that
+touched the row) or 1 - 1/W by default; flags ``fL`` (momentum only from row L of the
+sync order on), ``hH``, ``gE``, ``r``, ``s``, ``clipC`` (see :func:`bm_spec`).
+``bm-capped:0.5:f1024`` was the best measured (bench/SIMULATION.md, "Block momentum").
 No Dask: only the training and the merge. ``--hot N`` changes the schedule's
 rows synced every round (default 1024). ``--late`` (auto: an epoch of
 ``driver.LATE_MIN_ROUNDS`` rounds or more, as the driver; on; off) applies each
 merge of ``capped`` and ``delta-sum`` one round late as the Dask workers do
 (``Shard.deltas_late``, ``Shard.merge``, both pending merges at the epoch end);
-the other modes always merge after every round.
+the other modes (``bm-`` too) always merge after every round.
 
     python bench/simulate.py [--workers 1 2 4 8 16 32] [--modes capped combine average model-sum delta-sum] [--epochs 5]
 
@@ -273,7 +281,8 @@ def simulate(cache, words, counts, cfg, n_workers, mode, round_tokens, work, hot
         pending = {}  # late: round number -> its merge inputs, as the driver passes them to the workers
         for rnd in range(n_rounds):
             n += 1
-            k = 0 if n_workers == 1 else (
+            solo = n_workers == 1 and bm is None  # one replica: nothing to merge (bm-: its own momentum)
+            k = 0 if solo else (
                 layout.n_rows if rnd == n_rounds - 1 else combine.sync_rows(n, layout.n_rows, hot))
             if lag:  # as worker.train_round: apply round n - 2's merge, train, send this round's delta
                 outs = []
@@ -295,7 +304,7 @@ def simulate(cache, words, counts, cfg, n_workers, mode, round_tokens, work, hot
                 continue
             for r in reps:
                 r.train_round(epoch, rnd)
-            if n_workers == 1:
+            if solo:
                 continue
             shares = [r.deltas(k) for r in reps]
             base = combine.take(reps[0].base0, reps[0].base1, reps[0].base_b, layout, k)
@@ -364,7 +373,8 @@ def main():
               f"round, sentences <= {a.max_sentence_length:,}", flush=True)
         rows = []
         for w in a.workers:
-            for mode in (a.modes if w > 1 else ["combine"]):
+            # W = 1 runs without a merge, and with each bm- mode (momentum on its own steps: a control)
+            for mode in (a.modes if w > 1 else ["combine"] + [m for m in a.modes if m.startswith("bm-")]):
                 t = time.perf_counter()
                 ws, an, n, lag = simulate(cache, vocab.words, vocab.counts, cfg, w, mode, a.round_tokens, work,
                                           a.hot, a.late)

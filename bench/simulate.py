@@ -108,7 +108,8 @@ def bm_spec(mode):
     spend the momentum; with 10,000-token sentences most rounds of 2,048 tokens are such rounds).
     """
     head, *args = mode[3:].split(":")
-    spec = {"base": head, "eta": None, "nesterov": False, "reset": False, "clip": 0.0, "hot": 0, "from": 0, "skip": False, "other": 0.0}
+    spec = {"base": head, "eta": None, "nesterov": False, "reset": False, "clip": 0.0, "hot": 0, "from": 0,
+            "skip": False, "other": 0.0}
     if head.endswith("row"):
         spec["base"], spec["eta"] = head[:-3], "row"
     for a in args:
@@ -163,6 +164,7 @@ def block_momentum(spec, base, deltas, touched, m_rows, n_workers, anchor=False,
     eta = np.asarray(eta, np.float32)
     if spec["hot"] or spec["from"]:  # no momentum (eta 0) past the first H rows or before row L of the order
         e = np.zeros(base.shape[0], np.float32) + eta.reshape(-1)
+        e = e[::-1] if reverse else e  # rank order
         if spec["hot"]:
             e[spec["hot"]:] = spec["other"]
         e[:spec["from"]] = spec["other"]

@@ -13,12 +13,20 @@ replicas that touched the row) or, as controls, by summing the models
 shrinks a row one replica alone touched) or by ``delta-sum`` (base + sum(delta),
 every change applied in full: ``--merge sum``). ``A/B`` merges syn0 with A and
 syn1 with B; ``x-...`` are the experimental merges of :func:`exp_scale`.
+``bm-BASE[:ETA][:FLAG...]`` adds block momentum (BMUF, Chen & Huo 2016) to a base
+merge (``mean`` = ``combine``, ``capped``, ``sum``): a momentum buffer M per matrix,
+shaped like it, zero at the start, that every replica would compute alike from the
+merged steps; for the rows synced in a round, M = eta M + step and new = base + M
+(``n``: Nesterov, base + eta M + step). ETA is a number, ``row`` (1 - 1/replicas that
+touched the row) or 1 - 1/W by default; flags ``fL`` (momentum only from row L of the
+sync order on), ``hH``, ``gE``, ``r``, ``s``, ``clipC`` (see :func:`bm_spec`).
+``bm-capped:0.5:f1024`` was the best measured (bench/SIMULATION.md, "Block momentum").
 No Dask: only the training and the merge. ``--hot N`` changes the schedule's
 rows synced every round (default 1024). ``--late`` (auto: an epoch of
 ``driver.LATE_MIN_ROUNDS`` rounds or more, as the driver; on; off) applies each
 merge of ``capped`` and ``delta-sum`` one round late as the Dask workers do
 (``Shard.deltas_late``, ``Shard.merge``, both pending merges at the epoch end);
-the other modes always merge after every round.
+the other modes (``bm-`` too) always merge after every round.
 
     python bench/simulate.py [--workers 1 2 4 8 16 32] [--modes capped combine average model-sum delta-sum] [--epochs 5]
 
@@ -79,6 +87,112 @@ def merge(mode, base, deltas, touched):
     raise ValueError(mode)
 
 
+def bm_spec(mode):
+    """The settings of a block-momentum mode ``bm-BASE[:ETA][:FLAG...]`` (see :func:`block_momentum`) as a dict.
+
+    BASE: the merge whose step is filtered: ``mean`` (``combine.combine``, the issue's combiner), ``capped``
+    (the default merge) or ``sum`` (``delta-sum``); ``meanrow`` / ``cappedrow`` are BASE with ETA ``row``.
+    ETA: a number in [0, 1), or ``row`` (per row 1 - 1/n, n = replicas that touched the row this round:
+    no momentum for a row one replica touched, 15/16 for a row all 16 touched, whose steady state for a
+    constant mean step s is 16 s, the sum), or ``rowC`` (per row min(C, 1 - 1/n)). Default 1 - 1/W.
+    FLAGs: ``n`` Nesterov (the replicas start the next round from the look-ahead point base + eta M + step;
+    the anchor base + step after the run's last sync and, with ``r``, after each epoch end's);
+    ``r`` reset M to zero after each epoch end's sync (the learning rate restarts: a new drift);
+    ``clipC`` |M row| <= C x |the row's ``capped`` step| (the default merge's step computed on the same
+    deltas: how far momentum may take a row past what the agreement limit allows);
+    ``gE`` eta E (instead of 0) for the rows ``fL`` or ``hH`` leave out;
+    ``hH`` momentum only on the first H rows of the sync order (the others take the base step);
+    ``fL`` momentum only from row L of the sync order on (the hottest L rows take the base step);
+    ``s`` skip untouched rows: a row no replica changed this round keeps its M and its value (without ``s``
+    it decays M by eta, 0 for ETA ``row``, and moves by eta M: a round that trained nothing would reset or
+    spend the momentum; with 10,000-token sentences most rounds of 2,048 tokens are such rounds).
+    """
+    head, *args = mode[3:].split(":")
+    spec = {"base": head, "eta": None, "nesterov": False, "reset": False, "clip": 0.0, "hot": 0, "from": 0,
+            "skip": False, "other": 0.0}
+    if head.endswith("row"):
+        spec["base"], spec["eta"] = head[:-3], "row"
+    for a in args:
+        if a == "n":
+            spec["nesterov"] = True
+        elif a == "r":
+            spec["reset"] = True
+        elif a == "s":
+            spec["skip"] = True
+        elif a.startswith("clip"):
+            spec["clip"] = float(a[4:])
+        elif a.startswith("g"):
+            spec["other"] = float(a[1:])
+        elif a.startswith("f"):
+            spec["from"] = int(a[1:])
+        elif a.startswith("h"):
+            spec["hot"] = int(a[1:])
+        elif a.startswith("row"):
+            spec["eta"] = "row" + a[3:]
+        else:
+            spec["eta"] = float(a)
+    if spec["base"] not in ("mean", "capped", "sum"):
+        raise ValueError(mode)
+    return spec
+
+
+def block_momentum(spec, base, deltas, touched, m_rows, n_workers, anchor=False, reverse=False):
+    """Block momentum (BMUF, Chen & Huo 2016) on one matrix's synced rows; returns the new rows, updates m_rows.
+
+    base: float32 (K, ...) the synced rows of the base; deltas, touched: the replicas' changes and flags;
+    m_rows: float32 (K, ...) the rows of the momentum buffer M (a view into the run's M, written in place).
+    step = (the BASE merge's rows) - base; M = eta M + step; new = base + M (classical) or
+    base + eta M + step (Nesterov). anchor: the last sync of a stretch the momentum ends (Nesterov: the
+    anchor base + step, without the look-ahead). A row every replica pushes the same way in every round
+    gains ~step / (1 - eta); a settled row whose merged steps change sign keeps about one step.
+    reverse: the rows are in reverse sync order (hs's syn1: the hottest inner node last), for ``h`` and ``f``.
+    """
+    if base.shape[0] == 0 or base.size == 0:
+        return base.copy()
+    new = merge({"mean": "combine", "capped": "capped", "sum": "delta-sum"}[spec["base"]], base, deltas, touched)
+    step = (new - base).astype(np.float32)
+    shape = (-1,) + (1,) * (base.ndim - 1)
+    eta = spec["eta"]
+    if eta is None:
+        eta = 1.0 - 1.0 / n_workers
+    if isinstance(eta, str):  # per row: 1 - 1/(replicas that touched it), capped at C for rowC
+        n = np.sum([np.asarray(t, np.float32) for t in touched], axis=0)
+        eta = (1.0 - 1.0 / np.maximum(n, 1.0)).astype(np.float32)
+        if len(spec["eta"]) > 3:
+            eta = np.minimum(eta, np.float32(spec["eta"][3:]))
+        eta = eta.reshape(shape)
+    eta = np.asarray(eta, np.float32)
+    if spec["hot"] or spec["from"]:  # no momentum (eta 0) past the first H rows or before row L of the order
+        e = np.zeros(base.shape[0], np.float32) + eta.reshape(-1)
+        e = e[::-1] if reverse else e  # rank order
+        if spec["hot"]:
+            e[spec["hot"]:] = spec["other"]
+        e[:spec["from"]] = spec["other"]
+        eta = (e[::-1] if reverse else e).reshape(shape)
+    if spec["skip"]:  # untouched rows: eta 1 (M kept) and, below, no move
+        live = np.sum([np.asarray(t, np.float32) for t in touched], axis=0) > 0
+        eta = np.where(live.reshape(shape), eta, np.float32(1.0)).astype(np.float32)
+    m_old = m_rows.copy() if spec["skip"] else None
+    m_rows *= eta
+    m_rows += step
+    if spec["clip"] > 0:  # |M row| <= C x |capped step row|
+        cap = merge("capped", base, deltas, touched) - base
+        flat_m, flat_c = m_rows.reshape(base.shape[0], -1), cap.reshape(base.shape[0], -1)
+        lm = np.sqrt((flat_m.astype(np.float64) ** 2).sum(1))
+        lim = spec["clip"] * np.sqrt((flat_c.astype(np.float64) ** 2).sum(1))
+        t = np.where(lm > lim, lim / np.maximum(lm, 1e-300), 1.0).astype(np.float32)
+        m_rows *= t.reshape(shape)
+    if spec["nesterov"]:
+        out = base + step if anchor else base + eta * m_rows + step
+    else:
+        out = base + m_rows
+    if spec["skip"]:
+        keep = ~live.reshape(shape)
+        out = np.where(keep, base, out)
+        m_rows[...] = np.where(keep, m_old, m_rows)
+    return out.astype(np.float32)
+
+
 def exp_scale(mode, deltas):
     """t (K,) per row for an experimental merge x-NAME:a[:b[:c]] (NumPy, float64), with deltas W (K, ...) float32.
 
@@ -90,6 +204,9 @@ def exp_scale(mode, deltas):
     x-rank:H:c       x-ratio:c for the first H rows of the sync order, the plain sum beyond
     x-rank2:H:c1:c2  x-ratio:c1 for the first H rows, x-ratio:c2 beyond
     x-pow:c:b        t = min(1, c / R**b), R = |S|^2 / Q
+    x-boost:H:c      x-ratio:2 (``capped``), then t times c from row H of the sync order on (no momentum:
+                     the control for block momentum on those rows, ``bm-capped:ETA:fH``, whose steady
+                     state for a constant step is 1 / (1 - ETA) steps)
     """
     name, *args = mode[2:].split(":")
     args = [float(x) for x in args]
@@ -121,6 +238,12 @@ def exp_scale(mode, deltas):
         H, c1, c2 = int(args[0]), args[1], args[2]
         L = c2 * Q / np.sqrt(np.maximum(s2, tiny))
         L[:H] *= c1 / c2
+    elif name == "boost":  # ratio:2, then t * c from row H on
+        H, c = int(args[0]), args[1]
+        L = 2.0 * Q / np.sqrt(np.maximum(s2, tiny))
+        t = np.where(s2 > L * L, L / np.sqrt(np.maximum(s2, tiny)), 1.0)
+        t[H:] *= c
+        return t
     elif name == "pow":  # t = min(1, c / R**b), R = |S|^2 / Q
         c, b = args[0], args[1]
         R = s2 / np.maximum(Q, tiny)
@@ -152,12 +275,16 @@ def simulate(cache, words, counts, cfg, n_workers, mode, round_tokens, work, hot
     n_rounds = max(r.n_rounds for r in reps)
     lag = (n_workers > 1 and mode in LATE_MERGES
            and {"on": True, "off": False}.get(late, n_rounds >= driver.LATE_MIN_ROUNDS))
+    bm = bm_spec(mode) if mode.startswith("bm-") else None
+    if bm is not None:  # the momentum buffer M of (syn0, syn1, bias): every replica would compute the same
+        moment = tuple(np.zeros_like(a) for a in (reps[0].syn0, reps[0].syn1, reps[0].bias))
     n = 0
     for epoch in range(cfg.epochs):
         pending = {}  # late: round number -> its merge inputs, as the driver passes them to the workers
         for rnd in range(n_rounds):
             n += 1
-            k = 0 if n_workers == 1 else (
+            solo = n_workers == 1 and bm is None  # one replica: nothing to merge (bm-: its own momentum)
+            k = 0 if solo else (
                 layout.n_rows if rnd == n_rounds - 1 else combine.sync_rows(n, layout.n_rows, hot))
             if lag:  # as worker.train_round: apply round n - 2's merge, train, send this round's delta
                 outs = []
@@ -179,10 +306,23 @@ def simulate(cache, words, counts, cfg, n_workers, mode, round_tokens, work, hot
                 continue
             for r in reps:
                 r.train_round(epoch, rnd)
-            if n_workers == 1:
+            if solo:
                 continue
             shares = [r.deltas(k) for r in reps]
             base = combine.take(reps[0].base0, reps[0].base1, reps[0].base_b, layout, k)
+            if bm is not None:  # block momentum: M's synced rows filter the base merge's step
+                end = rnd == n_rounds - 1
+                anchor = end and (bm["reset"] or epoch == cfg.epochs - 1)
+                m_rows = combine.take(*moment, layout, k)
+                new = tuple(block_momentum(bm, base[m], [s[0][m] for s in shares], [s[1][m] for s in shares],
+                                           m_rows[m], n_workers, anchor, m == 1 and layout.loss == "hs")
+                            for m in range(3))
+                if end and bm["reset"]:
+                    for a in moment:
+                        a[...] = 0.0
+                for r in reps:
+                    r.apply((k, new))
+                continue
             modes = mode.split("/") if "/" in mode else [mode]  # "A/B": A for syn0, B for syn1 and bias
             new = tuple(merge(modes[min(m, len(modes) - 1)], base[m], [s[0][m] for s in shares],
                               [s[1][m] for s in shares]) for m in range(3))
@@ -235,7 +375,8 @@ def main():
               f"round, sentences <= {a.max_sentence_length:,}", flush=True)
         rows = []
         for w in a.workers:
-            for mode in (a.modes if w > 1 else ["combine"]):
+            # W = 1 runs without a merge, and with each bm- mode (momentum on its own steps: a control)
+            for mode in (a.modes if w > 1 else ["combine"] + [m for m in a.modes if m.startswith("bm-")]):
                 t = time.perf_counter()
                 ws, an, n, lag = simulate(cache, vocab.words, vocab.counts, cfg, w, mode, a.round_tokens, work,
                                           a.hot, a.late)

@@ -402,7 +402,6 @@ def test_sentences_from_python_need_files(client):
 
 
 # --------------------------------------------------------------------- faults
-@pytest.mark.slow
 def test_a_worker_killed_mid_run_is_replaced_and_training_finishes_well(tmp_path):
     """Kill one of two LocalCluster worker processes at 30% of the run; the run finishes with good vectors.
 
@@ -440,7 +439,6 @@ def test_a_worker_killed_mid_run_is_replaced_and_training_finishes_well(tmp_path
 
 
 # -------------------------------------------------------------------- quality
-@pytest.mark.slow
 @pytest.mark.parametrize("model", ["sg", "cbow"])
 def test_two_workers_match_local_two_threads_on_text8(model):
     """Proof 3 with the default merge: WordSim-353 within 0.02 and analogy within 2 points of one 2-thread process.

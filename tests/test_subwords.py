@@ -293,9 +293,13 @@ def test_cli_subwords(small_corpus, tmp_path):
     assert r.returncode != 0 and r.stderr.startswith("Error:") and "Traceback" not in r.stderr
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("loss", ["hs", "nce", "softmax"])
-@pytest.mark.parametrize("model", ["sg", "cbow"])
+# each (model, loss) with subwords is its own kernel, half a minute to compile on a fresh clone: the
+# default run (`make test`) keeps two that cover both models and both kinds of output layer (tree,
+# sampled with biases); `make test-all` runs the rest
+@pytest.mark.parametrize("model,loss", [("sg", "hs"), ("cbow", "nce"),
+                                        *(pytest.param(m, lo, marks=pytest.mark.slow)
+                                          for m, lo in [("sg", "nce"), ("sg", "softmax"), ("cbow", "hs"),
+                                                        ("cbow", "softmax")])])
 def test_every_loss_trains_with_subwords(demo_head, model, loss):
     """Every loss trains with n-grams to the fit the plain model reaches (last epoch's loss).
 
@@ -313,7 +317,6 @@ def test_every_loss_trains_with_subwords(demo_head, model, loss):
     assert np.isfinite(sub.wv["qwertyish"]).all()
 
 
-@pytest.mark.slow
 def test_misspelled_words_find_their_spelling_on_text8():
     """On the text8 sample, unseen misspellings find their correct spelling among their nearest words.
 

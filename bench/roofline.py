@@ -94,7 +94,7 @@ import fastw2v.model as fw_model  # noqa: E402
 from fastw2v import Word2Vec  # noqa: E402
 from fastw2v import trainer as fw_trainer  # noqa: E402
 from fastw2v.kernels import driver  # noqa: E402
-from fastw2v.kernels.rng import randbelow, seed_states, uniform  # noqa: E402
+from fastw2v.kernels.rng import randbelow, seed_states  # noqa: E402
 from fastw2v.sampler import noise_weights  # noqa: E402
 
 CORPORA = {"text8": HERE.parent / "fastw2v" / "data" / "text8_head.txt.gz",
@@ -275,14 +275,7 @@ def replica_counts(tokens, starts, keep_prob, q, window, negative, seed):
     hits_sg = 0.0
     hits_cbow = 0.0
     for s in range(starts.shape[0] - 1):
-        n = 0
-        for p in range(starts[s], starts[s + 1]):
-            w = tokens[p]
-            kp = keep_prob[w]
-            if kp < 1.0 and kp < uniform(state):
-                continue
-            sent[n] = w
-            n += 1
+        n = driver.subsample(tokens, starts[s], starts[s + 1], keep_prob, state, sent)
         eff += n
         if n < 2:
             continue

@@ -493,18 +493,29 @@ def _train_block(b, tokens, starts, block_sent, syn0, syn1, bias, tables, keep_p
         if s == block_sent[b]:
             out[ST_FIRST_POS] = starts[s]
             out[ST_FIRST_ALPHA] = alpha
-        n = np.int64(0)
-        for p in range(starts[s], starts[s + 1]):
-            w = tokens[p]
-            kp = keep_prob[w]
-            if kp < 1.0 and kp < uniform(state):
-                continue
-            sent[n] = w
-            n += 1
+        n = subsample(tokens, starts[s], starts[s + 1], keep_prob, state, sent)
         out[ST_WORDS] += starts[s + 1] - starts[s]
         out[ST_EFFECTIVE] += n
         counter = sentence(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, sub, settings,
                            alpha, state, scratch, t, counter, out)
+
+
+@njit(fastmath=FASTMATH, error_model="numpy", cache=True)
+def subsample(tokens, lo, hi, keep_prob, state, sent):
+    """Copy the tokens[lo:hi] that subsampling keeps into sent; returns how many.
+
+    keep_prob: float32 (V,); a word with keep probability 1 draws no random number, so a run
+    without subsampling leaves the random stream to the losses. state: uint64 random state.
+    """
+    n = np.int64(0)
+    for p in range(lo, hi):
+        w = tokens[p]
+        kp = keep_prob[w]
+        if kp < 1.0 and kp < uniform(state):
+            continue
+        sent[n] = w
+        n += 1
+    return n
 
 
 PAD_BYTES = 128  # two cache lines: no false sharing, even with adjacent-line prefetch

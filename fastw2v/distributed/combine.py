@@ -263,17 +263,20 @@ class Layout:
         s0, s1, sb = self.syn0_slice(k), self.syn1_slice(k), self.bias_slice(k)
         return (s0.stop - s0.start) + (s1.stop - s1.start) + (sb.stop - sb.start)
 
-    def sync_bytes(self, k: int, n_workers: int, flags: bool = True) -> int:
+    def sync_bytes(self, k: int, n_workers: int, flags: bool = True, parted: bool = False) -> int:
         """Bytes that cross the network in one k-row sync of n_workers replicas.
 
         The combine runs on one of the workers: the other W - 1 send it their
         deltas (and touched flags when the merge reads them, ``flags``), and it sends each of them the
         new rows back: (W - 1) * (2 * 4 * (k0 + k1) * dim + 2 * 4 * kb [+ k0 + k1 + kb]) bytes, with
-        k0, k1, kb the synced rows of syn0, syn1 and bias (k each, capped by the matrix).
+        k0, k1, kb the synced rows of syn0, syn1 and bias (k each, capped by the matrix). With two
+        workers each merges the other's deltas itself: the same 2 * payload.
+        parted (the run's last sync): worker j merges part j of the rows and gets part j of every
+        other worker's deltas, nothing comes back: (W - 1) * (4 * (k0 + k1) * dim + 4 * kb [+ k0 + k1 + kb]).
         """
         if n_workers <= 1:
             return 0
-        return (n_workers - 1) * (2 * self.payload_bytes(k) + (self.flag_bytes(k) if flags else 0))
+        return (n_workers - 1) * ((1 if parted else 2) * self.payload_bytes(k) + (self.flag_bytes(k) if flags else 0))
 
 
 def take(syn0, syn1, bias, layout: Layout, k: int):

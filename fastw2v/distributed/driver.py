@@ -68,6 +68,11 @@ LATE_MIN_ROUNDS = 32
 #: up to this many workers, every worker merges the deltas itself (W (W - 1) deltas cross the network, no more
 #: than the 2 (W - 1) of a combine on worker 0 while W <= 2); beyond, worker 0 combines and sends the rows back
 PEER_MERGE_WORKERS = 2
+#: the run's last sync (all rows) is split among the workers: worker j merges only part j of the rows, so
+#: each sends every other one (W - 1) / W of its deltas instead of all of them, and the driver reads part j of
+#: the final weights from worker j; earlier epoch ends need every replica whole. On realmix (1 epoch, 2
+#: workers) this sync was the largest part of the time not spent training
+PARTITION_LAST_SYNC = True
 
 
 #: Dask settings of the LocalCluster this module starts: the workers' statistical profiler samples every
@@ -166,6 +171,7 @@ class Run:
         self._loss = float("nan")  # the last epoch's mean loss, shown while the next one runs
         self.late = late
         self.lag = 0
+        self.parts = 0  # after a run's last sync, partitioned: worker j holds part j of the rows (weights())
 
     # ------------------------------------------------------------ helpers
     def _on(self, i, fn, *args, **kw):
@@ -275,8 +281,10 @@ class Run:
             while cur < R:
                 if nxt < R and nxt <= cur + 2:
                     src = nxt - 1 - self.lag
+                    parted = nxt == R - 1 and epoch == epochs - 1 and self.n > 1 and PARTITION_LAST_SYNC
                     rounds[nxt] = self._submit(epoch, nxt, epoch * R + nxt + 1, self._k(layout, epoch, nxt),
-                                               rounds.get(src) if src >= barrier else None, first=nxt == barrier)
+                                               rounds.get(src) if src >= barrier else None, first=nxt == barrier,
+                                               parted=parted)
                     nxt += 1
                     rounds.pop(nxt - 4, None)  # nothing reads it any more: its results may leave the workers
                     if nxt == R:
@@ -296,6 +304,8 @@ class Run:
                 cur += 1
             # the epoch's metadata (stats, kernel seconds, phases of every round) comes back with its end
             ends = self._gather(final)
+            if rounds[R - 1].parted:
+                self.parts = self.n
             metas = [m for e in ends for m in e["metas"]]
             for m in metas:
                 kernel[m["stream"]] = kernel.get(m["stream"], 0.0) + m["seconds"]
@@ -327,8 +337,18 @@ class Run:
         R = self.rounds_per_epoch
         last = rounds[R - 1]
         late = rounds.get(R - 2) if self.lag and R - 2 >= barrier else None
+        if last.parted:
+            # worker j merges part j of the rows: each worker sends every other one only that part of its
+            # deltas, (W - 1) / W of them, and the merge work is split W ways
+            news = []
+            for j in range(self.n):
+                pieces = [self._on(i, W.delta_part, last.outs[i], j, self.n, priority=-last.n_round)
+                          for i in range(self.n)]
+                news.append({"k": last.k, "merge": self.merge, "results": pieces, "part": (j, self.n)})
+        else:
+            news = [last.new] * self.n
         return [self._on(i, W.apply_update, self.run_id, late.new if late else None, late.n_round if late else 0,
-                         last.new, last.n_round, after=last.outs[i], metas=True, priority=-last.n_round)
+                         news[i], last.n_round, after=last.outs[i], metas=True, priority=-last.n_round)
                 for i in range(self.n)]
 
     def _k(self, layout, epoch: int, rnd: int) -> int:
@@ -339,8 +359,10 @@ class Run:
             return layout.n_rows
         return combine.sync_rows(epoch * self.rounds_per_epoch + rnd + 1, layout.n_rows)
 
-    def _submit(self, epoch, rnd, n_round, k, late, first: bool):
+    def _submit(self, epoch, rnd, n_round, k, late, first: bool, parted: bool = False):
         """Submit round ``rnd`` of ``epoch`` (number n_round over the run), which applies round ``late``'s merge.
+
+        parted: the run's last round, whose sync (all rows) :meth:`_submit_end` splits among the workers.
 
         A task depends only on the inputs of the merge it applies (``late.new``: 1 + lag rounds back), not
         on its worker's previous round: the worker orders its rounds itself (``wait``), so with lag 1 one
@@ -353,7 +375,7 @@ class Run:
                          late.n_round if late is not None else 0, bool(self.lag), not first, self.gen,
                          combine.needs_flags(self.merge), end=rnd == self.rounds_per_epoch - 1, priority=-n_round)
                 for i in range(self.n)]
-        if not k:
+        if not k or parted:
             new = None
         elif self.n <= PEER_MERGE_WORKERS:
             new = {"k": k, "merge": self.merge, "results": outs}
@@ -361,7 +383,7 @@ class Run:
             new = self._on(0, W.combine_round, self.run_id, k, *outs, merge=self.merge, priority=1)
         # no metadata task: the client waits for the round's tasks to finish (Dask tells it, no data moves)
         # and the workers keep their rounds' metadata until the epoch end's task returns it
-        return _Round(epoch, rnd, n_round, k, outs, new, time.time())
+        return _Round(epoch, rnd, n_round, k, outs, new, time.time(), parted=parted)
 
     def _cancel(self, r):
         for f in [*r.outs, *([r.new] if r.new is not None and not isinstance(r.new, dict) else [])]:
@@ -418,7 +440,8 @@ class Run:
         self.rounds += 1
         if r.k:
             self.syncs += 1
-            self.bytes_formula += layout.sync_bytes(r.k, self.n, flags=combine.needs_flags(self.merge))
+            self.bytes_formula += layout.sync_bytes(r.k, self.n, flags=combine.needs_flags(self.merge),
+                                                    parted=r.parted)
         if self.progress is not None:
             t_done = min((r.rnd + 1) * self.round_tokens, max(self.shard_tokens))
             done = r.epoch * n_total + sum(min(t_done, s) for s in self.shard_tokens)
@@ -502,10 +525,15 @@ class Run:
                                   f"was dropped and their shards moved on ({len(self.addrs)} workers left)")
 
     def weights(self):
-        """(syn0, syn1, bias) from worker 0 (all replicas agree after a full sync)."""
+        """(syn0, syn1, bias) from worker 0 (all replicas agree after a full sync), or put together from
+        every worker's part after the run's last sync, which is partitioned."""
+        if self.parts:
+            return W.assemble(self._gather([self._on(j, W.final_rows, self.run_id, j, self.parts)
+                                            for j in range(self.parts)]))
         return self.client.gather(self._on(0, W.weights, self.run_id))
 
     def set_weights(self, syn0, syn1, bias):
+        self.parts = 0
         data = self.client.scatter([syn0, syn1, bias], broadcast=True, hash=False)
         self.client.gather([self._on(i, W.set_weights, self.run_id, *data) for i in range(self.n)])
 
@@ -540,6 +568,7 @@ class _Round:
     new: object
     submitted: float
     done: float = 0.0
+    parted: bool = False
 
 
 class WorkerLost(FastW2VError):

@@ -56,6 +56,25 @@ def pick(x, i):
     return x[i]
 
 
+def part_bounds(n: int, j: int, parts: int) -> tuple:
+    """Rows [lo, hi) of part j when n rows are cut into ``parts`` contiguous parts (a run's last sync)."""
+    return n * j // parts, n * (j + 1) // parts
+
+
+def _part(a, j: int, parts: int):
+    return a[slice(*part_bounds(len(a), j, parts))]
+
+
+def delta_part(result, j: int, parts: int):
+    """Part j of a round result's deltas (and touched flags), each array's rows cut as :func:`part_bounds`.
+
+    Runs on the worker that holds ``result``, so only the part crosses the network.
+    """
+    return {"delta": tuple(_part(d, j, parts) for d in result["delta"]),
+            "touched": tuple(_part(t, j, parts) for t in result["touched"]) if result["touched"] is not None
+            else None}
+
+
 def merge_partition(min_count: int, *parts):
     """Sum one hash partition over all blocks and drop words under min_count: (words, int64 counts)."""
     total: dict = {}
@@ -129,6 +148,7 @@ class Shard:
         self.applied = 0
         self.merges: dict = {}
         self.done = 0  # the last round this worker finished (its rounds run in order)
+        self.part = None  # (j, parts) once the run's last sync merged only part j of the rows here
         # the epoch end's delta of all rows, reused every epoch (no worker reads it after the epoch end's
         # merge) and written once here: fresh pages would fault in during the epoch end, where every
         # worker waits (0.1 s on realmix)
@@ -238,6 +258,9 @@ class Shard:
 
         update: {"k", "merge", "results": every worker's round-m result} (each worker merges the deltas
         itself) or {"k", "merge", "step": the step rows} (:func:`combine_round` computed it on worker 0).
+        With "part": (j, parts), the results hold part j of every delta (:func:`delta_part`) and only those
+        rows are merged: the run's last sync, after which the driver reads part j of the weights from
+        worker j (:func:`final_rows`).
 
         late: the replica trained a round since it sent its delta of round m (``sent[m]``): base += step,
         replica += step - own delta. Else (an epoch end, a recovery) every change of the synced rows is
@@ -247,6 +270,11 @@ class Shard:
         live = combine.take(self.syn0, self.syn1, self.bias, self.layout, k)
         base = combine.take(self.base0, self.base1, self.base_b, self.layout, k)
         own = self.sent.pop(m, (k, None))[1]
+        if "part" in update:
+            j, parts = update["part"]
+            live, base = (tuple(_part(a, j, parts) for a in x) for x in (live, base))
+            own = tuple(_part(a, j, parts) for a in own) if own is not None else None
+            self.part = (j, parts)
         merge = update["merge"]
         if "results" in update and merge in combine.CAPS:  # every worker merges the deltas itself
             for i in range(3):
@@ -269,6 +297,25 @@ class Shard:
         self.applied = max(self.applied, m)
         self.merges[m] = update
         self.merges.pop(m - 2, None)  # a survivor behind is at most two merges behind the one ahead
+
+    def part_rows(self, j: int, parts: int) -> list:
+        """After the run's last, partitioned sync: part j of the synced rows of (syn0, syn1, bias), as merged
+        here, and for part 0 also the rows no sync covers (equal on every replica); for :func:`assemble`.
+
+        Returns a list of three lists of (first row, rows) pieces.
+        """
+        if self.part != (j, parts):
+            raise RuntimeError(f"this worker merged part {self.part} of the last sync, not {(j, parts)}")
+        k = self.layout.n_rows
+        out = []
+        for a, s in zip((self.syn0, self.syn1, self.bias), (self.layout.syn0_slice(k), self.layout.syn1_slice(k),
+                                                           self.layout.bias_slice(k))):
+            lo, hi = part_bounds(s.stop - s.start, j, parts)
+            pieces = [(s.start + lo, a[s.start + lo:s.start + hi])]
+            if j == 0:
+                pieces += [(0, a[:s.start]), (s.stop, a[s.stop:])]
+            out.append(pieces)
+        return out
 
     def flush(self) -> None:
         """Forget the deltas in flight (every change since the base is about to be sent at once, or was) and
@@ -499,7 +546,30 @@ def flush_delta(run_id):
 def weights(run_id):
     """(syn0, syn1, bias) of this worker's replica."""
     sh: Shard = _RUNS[run_id]["shard"]
+    if sh.part is not None:
+        raise RuntimeError("after a partitioned sync each worker holds only its part: read final_rows")
     return sh.syn0, sh.syn1, sh.bias
+
+
+def final_rows(run_id, j: int, parts: int):
+    """Part j of the weights after the run's last, partitioned sync (:meth:`Shard.part_rows`)."""
+    return _RUNS[run_id]["shard"].part_rows(j, parts)
+
+
+def assemble(parts_rows) -> tuple:
+    """(syn0, syn1, bias) put together from every worker's :func:`final_rows`; the pieces must tile each array."""
+    out = []
+    for m in range(3):
+        pieces = sorted(((start, piece) for rows in parts_rows for start, piece in rows[m]), key=lambda x: x[0])
+        a = np.empty((sum(len(p) for _, p in pieces), *pieces[0][1].shape[1:]), dtype=np.float32)
+        at = 0
+        for start, piece in pieces:
+            if start != at and len(piece):
+                raise RuntimeError(f"the last sync's parts of array {m} leave rows {at}:{start} out")
+            a[start:start + len(piece)] = piece
+            at = max(at, start + len(piece))
+        out.append(a)
+    return tuple(out)
 
 
 def base_weights(run_id):
@@ -511,6 +581,7 @@ def base_weights(run_id):
 def set_weights(run_id, syn0, syn1, bias):
     """Load weights into the replica and its base (a resume, or a replacement worker joining)."""
     sh: Shard = _RUNS[run_id]["shard"]
+    sh.part = None
     for dst, src in ((sh.syn0, syn0), (sh.syn1, syn1), (sh.bias, bias), (sh.base0, syn0), (sh.base1, syn1),
                      (sh.base_b, bias)):
         dst[...] = src

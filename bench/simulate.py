@@ -3,7 +3,7 @@
 Each replica is a real worker :class:`fastw2v.distributed.worker.Shard` (its
 own contiguous shard of the corpus, its own random stream, one kernel thread)
 and they advance in lock-step rounds of ``--round-tokens`` tokens each. After
-round n the first ``sync_rows(n, V)`` rows (everything at an epoch end) are
+round n the first ``round_rows(...)`` rows (everything at an epoch end) are
 merged with the default merge (``capped``: base + sum(delta), shortened per row
 where the replicas' changes agree, to about twice one change; ``agree:C`` sets
 that limit), the earlier default (``capped:C``: at most C times the longest
@@ -284,15 +284,16 @@ def simulate(cache, words, counts, cfg, n_workers, mode, round_tokens, work, hot
         for rnd in range(n_rounds):
             n += 1
             solo = n_workers == 1 and bm is None  # one replica: nothing to merge (bm-: its own momentum)
-            k = 0 if solo else (
-                layout.n_rows if rnd == n_rounds - 1 else combine.sync_rows(n, layout.n_rows, hot))
+            k = 0 if solo else combine.round_rows(n, rnd, n_rounds, layout.n_rows, hot, defer=bool(lag))
             if lag:  # as worker.train_round: apply round n - 2's merge, train, send this round's delta
                 outs = []
                 for r in reps:
                     if rnd >= 2:
                         r.merge(pending[n - 2], n - 2, late=True)
                     r.train_round(epoch, rnd)
-                    outs.append({"delta": r.deltas_late(k, n, end=rnd == n_rounds - 1), "touched": None})
+                    # bfloat16 deltas mid-epoch, as the driver sends them with late merges (driver.HALF_DELTAS)
+                    outs.append({"delta": r.deltas_late(k, n, end=rnd == n_rounds - 1,
+                                                        half=driver.HALF_DELTAS and rnd < n_rounds - 1), "touched": None})
                 pending.pop(n - 2, None)
                 pending[n] = {"k": k, "merge": LATE_MERGES[mode], "results": outs}
                 if rnd == n_rounds - 1:  # as worker.apply_update at the epoch end: replica = base after

@@ -192,6 +192,25 @@ def test_sync_schedule_is_pword2vec_doubling():
         combine.trailing_zeros(0)
 
 
+@pytest.mark.parametrize("R", [3, 5, 17, 32, 34, 100])
+def test_rows_the_epoch_end_syncs_soon_wait_for_it_but_never_longer_than_half_a_period(R):
+    """round_rows: the epoch's last round syncs every row; a mid-epoch sync drops the rows whose period
+    (2**t rounds past hot * 2**(t - 1)) is over twice the rounds left, and no row then waits more than
+    1.5 periods between two syncs (its rounds as sync_rows gives them, or the epoch end)."""
+    hot, V = 4, 4 << 9
+    assert combine.round_rows(32, 31, 34, 10**6) == 4096  # round 32 of 34: 4,096 rows, not 32,768
+    for epoch in range(3):
+        ks = [combine.round_rows(epoch * R + r + 1, r, R, V, hot) for r in range(R)]
+        assert ks[-1] == V
+        for r, k in enumerate(ks[:-1]):
+            assert k <= combine.sync_rows(epoch * R + r + 1, V, hot)
+        for rank in (0, hot, 3 * hot, 17 * hot, V - 1):
+            period = 1 << max(0, (rank // hot).bit_length())
+            synced = [r for r, k in enumerate(ks) if k > rank]
+            gaps = np.diff([-1] + synced)
+            assert gaps.max() <= max(1.5 * period, 1), (rank, period, synced)
+
+
 def test_layout_hs_syncs_inner_nodes_next_to_the_root():
     lay = combine.Layout(n_words=10, dim=4, loss="hs")
     assert lay.syn1_slice(3) == slice(6, 9)  # root is row V - 2 = 8
@@ -212,6 +231,12 @@ def test_sync_bytes_formula():
     # merges that do not read the touched flags do not send them
     assert lay.sync_bytes(k, 2, flags=False) == 2 * 4 * 2 * k * 100
     assert [m for m in combine.MERGES if combine.needs_flags(m)] == ["mean"]
+    # bfloat16 deltas: 2 bytes a value each way with 2 workers; float32 rows back from a combine on worker 0
+    assert lay.sync_bytes(k, 2, flags=False, half=True) == 2 * 2 * 2 * k * 100
+    assert lay.sync_bytes(k, 4, flags=False, half=True, peer=False) == 3 * (2 + 4) * 2 * k * 100
+    # the run's last sync, split: each worker gets its part of every other worker's deltas, nothing back
+    assert lay.sync_bytes(5000, 2, flags=False, parted=True) == 4 * 2 * 5000 * 100
+    assert lay.sync_bytes(5000, 3, flags=True, parted=True) == 2 * (4 * 2 * 5000 * 100 + 2 * 5000)
 
 
 def test_a_shard_span_cuts_sentences_at_its_bounds(tmp_path):
@@ -523,13 +548,15 @@ def _fake_shard(n_words, dim, loss, seed):
     return sh
 
 
+@pytest.mark.parametrize("half", [False, True])
 @pytest.mark.parametrize("w", [1, 2, 3])
 @pytest.mark.parametrize("loss", ["ns", "hs", "nce"])
 @pytest.mark.parametrize("form", ["results", "step"])
-def test_merges_one_round_late_send_every_change_once(w, loss, form):
+def test_merges_one_round_late_send_every_change_once(w, loss, form, half):
     """Workers change their replicas every round and apply each merge one round late (the hot-row schedule,
     all rows at the end): afterwards every replica equals its base, all replicas agree bit for bit, and with
-    the plain sum they hold the start plus every change made, each counted once."""
+    the plain sum they hold the start plus every change made, each counted once. With bfloat16 deltas
+    (``half``) too: what the rounding drops stays in the sender's replica and goes with a later delta."""
     rng = np.random.default_rng(0)
     n_words, dim, n_rounds = 3000, 4, 7
     shards = [_fake_shard(n_words, dim, loss, 1) for _ in range(w)]
@@ -549,7 +576,9 @@ def test_merges_one_round_late_send_every_change_once(w, loss, form):
                 change = (rng.standard_normal(a.shape) * 0.01).astype(np.float32)
                 a += change
                 made[m] += change
-            outs.append({"delta": s.deltas_late(k, r + 1), "touched": None})
+            outs.append({"delta": s.deltas_late(k, r + 1, half=half and r < n_rounds - 1), "touched": None})
+            if half and r < n_rounds - 1:
+                assert all(d.dtype == np.uint16 for d in outs[-1]["delta"])
         if form == "step":
             merges[r] = {"k": k, "merge": "sum", "step": tuple(
                 combine.increment("sum", [o["delta"][m] for o in outs], [None] * w) for m in range(3))}
@@ -609,6 +638,42 @@ def test_the_last_sync_split_among_workers_gives_the_same_weights(w, loss, merge
         assert np.array_equal(a, b)
     with pytest.raises(RuntimeError):
         parted[0].part_rows(1, w)  # a worker holds only the part it merged
+
+
+def test_bfloat16_deltas_round_to_nearest_and_merge_as_their_float32_values():
+    """A delta written as bfloat16 is float32 rounded to nearest even in its upper 16 bits; merges read
+    such deltas exactly as the float32 values they stand for (bit for bit the same result)."""
+    rng = np.random.default_rng(7)
+    cur = rng.standard_normal((200, 5)).astype(np.float32)
+    base = cur - (rng.standard_normal(cur.shape) * 1e-3).astype(np.float32)
+    base[0] = cur[0]  # a row that did not change
+    prev = combine.delta_since(cur[50:90], base[50:90], np.zeros((0, 5), np.float32), 0, 0, half=True)
+    got = combine.delta_since(cur, base, prev, 50, 90, half=True)
+    want32 = (cur - base).astype(np.float32)
+    want32[50:90] -= combine.widen(prev)
+    bits = want32.view(np.uint32).astype(np.uint64)
+    want = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16).astype(np.uint16)
+    assert got.dtype == np.uint16 and np.array_equal(got, want)
+    assert not combine.widen(got)[0].any()
+    assert np.abs(combine.widen(got) - want32).max() <= np.abs(want32).max() * 2.0 ** -8
+    # the epoch end's float32 delta after a bfloat16 one
+    end = combine.delta_since(cur, base, got[50:90], 50, 90)
+    assert end.dtype == np.float32
+    np.testing.assert_array_equal(end[50:90], (cur - base)[50:90] - combine.widen(got[50:90]))
+    halves = [got, combine.delta_since(base, cur, prev, 50, 90, half=True)]
+    for name in ("capped", "sum"):
+        a_b, a_r, b_b, b_r = base.copy(), cur.copy(), base.copy(), cur.copy()
+        combine.merge_late(a_b, halves, halves[0], *combine.CAPS[name], a_r)
+        combine.merge_late(b_b, [combine.widen(h) for h in halves], combine.widen(halves[0]), *combine.CAPS[name],
+                           b_r)
+        assert np.array_equal(a_b, b_b) and np.array_equal(a_r, b_r)
+        into = [np.empty_like(base) for _ in range(4)]
+        combine.merge_into(base, halves, *combine.CAPS[name], into[0], into[1])
+        combine.merge_into(base, [combine.widen(h) for h in halves], *combine.CAPS[name], into[2], into[3])
+        assert np.array_equal(into[0], into[2])
+    assert np.array_equal(combine.increment("mean", halves, [combine.touched_of(h) for h in halves]),
+                          combine.increment("mean", [combine.widen(h) for h in halves],
+                                            [combine.touched_of(h) for h in halves]))
 
 
 @pytest.mark.parametrize("w", [1, 2, 5])

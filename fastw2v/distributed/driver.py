@@ -73,6 +73,10 @@ PEER_MERGE_WORKERS = 2
 #: the final weights from worker j; earlier epoch ends need every replica whole. On realmix (1 epoch, 2
 #: workers) this sync was the largest part of the time not spent training
 PARTITION_LAST_SYNC = True
+#: with merges applied one round late, the rounds' deltas travel as bfloat16 (half the bytes; the rounding's
+#: remainder stays in the sender's replica and goes with its next delta); epoch ends stay float32, exact.
+#: On realmix the rounds' syncs were about half the time not spent training, and it grew with their bytes
+HALF_DELTAS = True
 
 
 #: Dask settings of the LocalCluster this module starts: the workers' statistical profiler samples every
@@ -172,6 +176,7 @@ class Run:
         self.late = late
         self.lag = 0
         self.parts = 0  # after a run's last sync, partitioned: worker j holds part j of the rows (weights())
+        self.half = HALF_DELTAS
 
     # ------------------------------------------------------------ helpers
     def _on(self, i, fn, *args, **kw):
@@ -355,9 +360,8 @@ class Run:
         """Rows synced after round rnd of epoch (all at the epoch end; none with one worker)."""
         if self.n == 1:
             return 0
-        if rnd == self.rounds_per_epoch - 1:
-            return layout.n_rows
-        return combine.sync_rows(epoch * self.rounds_per_epoch + rnd + 1, layout.n_rows)
+        R = self.rounds_per_epoch
+        return combine.round_rows(epoch * R + rnd + 1, rnd, R, layout.n_rows, defer=bool(self.lag))
 
     def _submit(self, epoch, rnd, n_round, k, late, first: bool, parted: bool = False):
         """Submit round ``rnd`` of ``epoch`` (number n_round over the run), which applies round ``late``'s merge.
@@ -371,9 +375,11 @@ class Run:
         worker merges the deltas itself (as many bytes, one task and one transfer fewer).
         """
         update = late.new if late is not None else None
+        end = rnd == self.rounds_per_epoch - 1
+        half = bool(k) and bool(self.lag) and self.half and not end
         outs = [self._on(i, W.train_round, self.run_id, epoch, rnd, n_round, k, update,
                          late.n_round if late is not None else 0, bool(self.lag), not first, self.gen,
-                         combine.needs_flags(self.merge), end=rnd == self.rounds_per_epoch - 1, priority=-n_round)
+                         combine.needs_flags(self.merge), end=end, half=half, priority=-n_round)
                 for i in range(self.n)]
         if not k or parted:
             new = None
@@ -383,7 +389,7 @@ class Run:
             new = self._on(0, W.combine_round, self.run_id, k, *outs, merge=self.merge, priority=1)
         # no metadata task: the client waits for the round's tasks to finish (Dask tells it, no data moves)
         # and the workers keep their rounds' metadata until the epoch end's task returns it
-        return _Round(epoch, rnd, n_round, k, outs, new, time.time(), parted=parted)
+        return _Round(epoch, rnd, n_round, k, outs, new, time.time(), parted=parted, half=half)
 
     def _cancel(self, r):
         for f in [*r.outs, *([r.new] if r.new is not None and not isinstance(r.new, dict) else [])]:
@@ -441,7 +447,8 @@ class Run:
         if r.k:
             self.syncs += 1
             self.bytes_formula += layout.sync_bytes(r.k, self.n, flags=combine.needs_flags(self.merge),
-                                                    parted=r.parted)
+                                                    parted=r.parted, half=r.half,
+                                                    peer=self.n <= PEER_MERGE_WORKERS)
         if self.progress is not None:
             t_done = min((r.rnd + 1) * self.round_tokens, max(self.shard_tokens))
             done = r.epoch * n_total + sum(min(t_done, s) for s in self.shard_tokens)
@@ -569,6 +576,7 @@ class _Round:
     submitted: float
     done: float = 0.0
     parted: bool = False
+    half: bool = False
 
 
 class WorkerLost(FastW2VError):

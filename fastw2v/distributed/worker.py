@@ -227,12 +227,15 @@ class Shard:
         pairs = [combine.delta_of(c, b) for c, b in zip(cur, base)]
         return tuple(p[0] for p in pairs), tuple(p[1] for p in pairs)
 
-    def deltas_late(self, k: int, n: int, end: bool = False):
+    def deltas_late(self, k: int, n: int, end: bool = False, half: bool = False):
         """(d0, d1, db): the changes of the first k synced rows that round n's sync sends, kept in ``sent``.
 
         The replica minus its base, less what it sent after round n - 1 if that merge is not applied yet
         (merges are applied one round late): each change is sent once. end: the epoch's last round (k is
         all rows): written into ``full``, which nothing reads after the epoch end's merge.
+        half: bfloat16 bits (uint16), half the bytes. What the rounding drops stays in the replica (the
+        late merge adds to it only what the others brought), so it is in this worker's next delta: only
+        for merges applied late, and never at an epoch end, where the replicas must agree exactly.
         """
         cur = combine.take(self.syn0, self.syn1, self.bias, self.layout, k)
         base = combine.take(self.base0, self.base1, self.base_b, self.layout, k)
@@ -248,7 +251,7 @@ class Shard:
             else:
                 p = prev[m][lo - b.start:hi - b.start]
             d.append(combine.delta_since(cur[m], base[m], p, lo - a.start, hi - a.start,
-                                         out=self.full[m] if end else None))
+                                         out=self.full[m] if end else None, half=half and not end))
         d = tuple(d)
         self.sent[n] = (k, d)
         return d
@@ -284,6 +287,8 @@ class Shard:
                 else:
                     combine.merge_into(base[i], ds, *combine.CAPS[merge], live[i], base[i])
         else:  # the step, combined on worker 0 (or computed here for a merge with touched flags)
+            if own is not None:
+                own = tuple(combine.widen(x) for x in own)
             step = update["step"] if "step" in update else tuple(
                 combine.increment(merge, [r["delta"][i] for r in update["results"]],
                                   [r["touched"][i] if r["touched"] is not None else None
@@ -332,8 +337,12 @@ class Shard:
 def _warm_merges() -> None:
     """Compile (or load) the sync kernels now, on a few numbers, so that training time is training."""
     z = np.zeros((2, 2), dtype=np.float32)
+    h = np.zeros((2, 2), dtype=np.uint16)
     combine.delta_since(z, z, z[:1], 0, 1)
+    combine.delta_since(z, z, h[:1], 0, 1, half=True)
+    combine.delta_since(z, z, h[:1], 0, 1)
     combine.merge_late(z.copy(), [z, z], z, *combine.CAPS[combine.DEFAULT_MERGE], z.copy())
+    combine.merge_late(z.copy(), [h, h], h, *combine.CAPS[combine.DEFAULT_MERGE], z.copy())
     combine.merge_into(z, [z, z], *combine.CAPS[combine.DEFAULT_MERGE], z.copy(), z.copy())
 
 
@@ -422,7 +431,7 @@ def _turn(st: dict, sh: Shard, n: int, gen: int, wait: bool) -> bool:
 
 
 def train_round(run_id, epoch: int, rnd: int, n: int, k: int, update=None, merged_n: int = 0, late: bool = True,
-                wait: bool = True, gen: int = 0, flags: bool = False, end: bool = False):
+                wait: bool = True, gen: int = 0, flags: bool = False, end: bool = False, half: bool = False):
     """Apply the merge of round ``merged_n``, train round n, return its share of round n's sync.
 
     n: the round's number over the run; k: rows synced after it (0: none); update: round merged_n's
@@ -430,7 +439,7 @@ def train_round(run_id, epoch: int, rnd: int, n: int, k: int, update=None, merge
     or a recovery), whose merges are all applied; late: merged_n is n - 2 (the merge is applied one round
     late), else n - 1; wait: run after this worker's round n - 1 (False for the first round after a
     barrier); gen: the driver's recovery count (a task of an older one does nothing); end: the epoch's
-    last round. Returns {"meta": {...}, "delta": (d0, d1, db) or None, "touched": flags or None}; the
+    last round; half: send the deltas as bfloat16 (:meth:`Shard.deltas_late`; late merges only). Returns {"meta": {...}, "delta": (d0, d1, db) or None, "touched": flags or None}; the
     touched flags only when ``flags`` (the "mean" merge reads them). {"stale": True} when the run moved on.
     The meta stays on the worker until the epoch end's :func:`apply_update` hands it over.
     """
@@ -451,7 +460,7 @@ def train_round(run_id, epoch: int, rnd: int, n: int, k: int, update=None, merge
         out = {"meta": {"n": n, "stats": stats, "seconds": seconds, "stream": sh.stream}, "delta": None,
                "touched": None}
         if k:
-            out["delta"] = sh.deltas_late(k, n, end=end)
+            out["delta"] = sh.deltas_late(k, n, end=end, half=half and late)
             if flags:
                 out["touched"] = tuple(combine.touched_of(d) for d in out["delta"])
         # where a round's time goes, for the driver's sync breakdown: wall clock (time.time()) marks compare

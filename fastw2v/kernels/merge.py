@@ -7,7 +7,79 @@ reads every input once and writes every output once, row by row. A merge applied
 one round late (the replica trained on meanwhile) moves the replica by what the others added.
 """
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import intrinsic, overload
+
+
+# ------------------------------------------------------------- 16-bit deltas
+# A sync's deltas may travel as bfloat16: the upper 16 bits of each float32 (uint16 arrays), half
+# the bytes. The kernels below read and write either kind through _get and _put, so each is compiled
+# once per dtype. Rounding to nearest (ties to even) happens where a delta is written; what it drops
+# stays in the sender's replica and goes with its next delta (see Shard.deltas_late).
+
+@intrinsic
+def _f32_bits(typingctx, x):
+    """The bits of a float32 as a uint32 (no conversion)."""
+    if x != types.float32:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.uint32))
+    return types.uint32(types.float32), codegen
+
+
+@intrinsic
+def _bits_f32(typingctx, x):
+    """The float32 whose bits are the low 32 bits of the integer x (Numba widens integer arithmetic)."""
+    if not isinstance(x, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        low = builder.trunc(args[0], context.get_value_type(types.uint32)) if x.bitwidth > 32 else args[0]
+        return builder.bitcast(low, context.get_value_type(types.float32))
+    return types.float32(x), codegen
+
+
+@njit(inline="always")
+def to_bf16(v):
+    """float32 -> its bfloat16 bits (uint16), rounded to nearest, ties to even."""
+    b = _f32_bits(np.float32(v))
+    return np.uint16((b + np.uint32(0x7FFF) + ((b >> np.uint32(16)) & np.uint32(1))) >> np.uint32(16))
+
+
+@njit(inline="always")
+def from_bf16(h):
+    """bfloat16 bits (uint16) -> float32 (exact)."""
+    return _bits_f32(np.uint32(h) << 16)
+
+
+def _get(a, r, j):
+    """a[r, j] as float32, a float32 or bfloat16 (uint16) array."""
+    raise NotImplementedError
+
+
+@overload(_get, inline="always")
+def _get_impl(a, r, j):
+    if a.dtype == types.uint16:
+        return lambda a, r, j: from_bf16(a[r, j])
+    return lambda a, r, j: a[r, j]
+
+
+def _put(a, r, j, v):
+    """a[r, j] = v (float32), rounded to bfloat16 when a is uint16."""
+    raise NotImplementedError
+
+
+@overload(_put, inline="always")
+def _put_impl(a, r, j, v):
+    if a.dtype == types.uint16:
+        def impl(a, r, j, v):
+            a[r, j] = to_bf16(v)
+        return impl
+
+    def impl(a, r, j, v):
+        a[r, j] = v
+    return impl
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -21,7 +93,7 @@ def _row_step(deltas, r, total, cap, agree):
     for d in deltas:
         sq = 0.0
         for j in range(dim):
-            v = d[r, j]
+            v = _get(d, r, j)
             total[j] += v
             sq += np.float64(v) * np.float64(v)
         longest = max(longest, sq)
@@ -46,7 +118,7 @@ def _row_step(deltas, r, total, cap, agree):
 def capped_merge_into(base, deltas, cap, agree, out_a, out_b):
     """out_a[r] = out_b[r] = base[r] + t_r * sum_i deltas[i][r], per row r.
 
-    base: float32 (K, D); deltas: a tuple of W float32 (K, D) arrays, summed in
+    base: float32 (K, D); deltas: a tuple of W float32 (or all bfloat16, uint16) (K, D) arrays, summed in
     their order (the same bits on every worker that merges the same inputs);
     cap, agree: float64 limits on the length of the merged step, each off when <= 0:
     |t_r * sum| <= cap * max_i |deltas[i][r]| and
@@ -68,7 +140,7 @@ def capped_merge_into(base, deltas, cap, agree, out_a, out_b):
 def capped_merge_late(base, deltas, own, cap, agree, replica):
     """A merge applied one round late: base[r] += s_r and replica[r] += s_r - own[r], s_r = t_r * sum_i deltas[i][r].
 
-    base, replica, own: float32 (K, D); deltas, cap, agree as in capped_merge_into.
+    base, replica: float32 (K, D); own: (K, D) of the deltas' dtype; deltas, cap, agree as in capped_merge_into.
     own is this replica's delta among ``deltas``: the replica trained on since it sent it, so it is not
     overwritten with base + s (that would drop a round of its own changes) but moved by what the others
     added, s - own. base gets the same bits on every worker.
@@ -80,20 +152,21 @@ def capped_merge_late(base, deltas, own, cap, agree, replica):
         for j in range(dim):
             s = total[j] * tf
             base[r, j] += s
-            replica[r, j] += s - own[r, j]
+            replica[r, j] += s - _get(own, r, j)
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
 def delta_since(cur, base, prev, lo, hi, out):
     """out = cur - base, less prev[r - lo] on rows lo <= r < hi (what the last sync sent and no merge applied yet).
 
-    cur, base, out: float32 (K, D); prev: float32 (hi - lo, D). One pass (NumPy needs two or three).
+    cur, base: float32 (K, D); prev: (hi - lo, D) and out (K, D), each float32 or bfloat16 (uint16:
+    out rounded to nearest). One pass (NumPy needs two or three).
     """
     n_rows, dim = cur.shape
     for r in range(n_rows):
         if lo <= r < hi:
             for j in range(dim):
-                out[r, j] = (cur[r, j] - base[r, j]) - prev[r - lo, j]
+                _put(out, r, j, (cur[r, j] - base[r, j]) - _get(prev, r - lo, j))
         else:
             for j in range(dim):
-                out[r, j] = cur[r, j] - base[r, j]
+                _put(out, r, j, cur[r, j] - base[r, j])

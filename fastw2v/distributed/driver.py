@@ -16,7 +16,10 @@
    it never waits for the others' latest round (else at round n + 1); at an
    epoch end every merge is applied and the replicas agree. The merge inputs
    travel worker to worker as task arguments; the client only sees small
-   metadata.
+   metadata. With late merges the rounds' deltas travel as bfloat16
+   (HALF_DELTAS) and rows the epoch end syncs soon wait for it
+   (combine.round_rows); the run's last sync is split among the workers
+   (PARTITION_LAST_SYNC) and the vectors are read from the parts.
 """
 from __future__ import annotations
 

@@ -222,12 +222,13 @@ def test_layout_hs_syncs_inner_nodes_next_to_the_root():
 def test_sync_bytes_formula():
     lay = combine.Layout(n_words=5000, dim=100, loss="ns")
     k = 1024
-    # (W - 1) workers send deltas + flags of k rows of syn0 and syn1 and get the new rows back
-    assert lay.sync_bytes(k, 2) == 2 * 4 * 2 * k * 100 + 2 * k
-    assert lay.sync_bytes(k, 4) == 3 * lay.sync_bytes(k, 2)
+    # 2 workers: each sends the other its deltas + flags of k rows of syn0 and syn1
+    assert lay.sync_bytes(k, 2) == 2 * (4 * 2 * k * 100 + 2 * k)
+    # more: W - 1 workers send worker 0 deltas + flags and get the new rows back
+    assert lay.sync_bytes(k, 4) == 3 * (2 * 4 * 2 * k * 100 + 2 * k)
     assert lay.sync_bytes(k, 1) == 0
     nce = combine.Layout(n_words=5000, dim=100, loss="nce")
-    assert nce.sync_bytes(k, 2) == 2 * 4 * (2 * k * 100 + k) + 3 * k
+    assert nce.sync_bytes(k, 2) == 2 * (4 * (2 * k * 100 + k) + 3 * k)
     # merges that do not read the touched flags do not send them
     assert lay.sync_bytes(k, 2, flags=False) == 2 * 4 * 2 * k * 100
     assert [m for m in combine.MERGES if combine.needs_flags(m)] == ["mean"]

@@ -298,7 +298,7 @@ class Layout:
         return (s0.stop - s0.start) + (s1.stop - s1.start) + (sb.stop - sb.start)
 
     def sync_bytes(self, k: int, n_workers: int, flags: bool = True, parted: bool = False, half: bool = False,
-                   peer: bool = True) -> int:
+                   peer: bool | None = None) -> int:
         """Bytes that cross the network in one k-row sync of n_workers replicas.
 
         The combine runs on one of the workers: the other W - 1 send it their
@@ -308,17 +308,20 @@ class Layout:
         workers each merges the other's deltas itself: the same 2 * payload.
         parted (the run's last sync): worker j merges part j of the rows and gets part j of every
         other worker's deltas, nothing comes back: (W - 1) * (4 * (k0 + k1) * dim + 4 * kb [+ k0 + k1 + kb]).
-        half: the deltas travel as bfloat16 (2 bytes a value); the rows a combine sends back (more than
-        ``peer``'s two workers) stay float32.
+        half: the deltas travel as bfloat16 (2 bytes a value); the rows a combine sends back stay float32.
+        peer: every worker merges the others' deltas itself (the driver does with 2 workers, the default
+        here for n_workers <= 2): deltas and flags then go both ways, nothing comes back.
         """
         if n_workers <= 1:
             return 0
+        peer = n_workers <= 2 if peer is None else peer
         flag = self.flag_bytes(k) if flags else 0
         if parted:
             return (n_workers - 1) * (self.payload_bytes(k) + flag)
         sent = self.payload_bytes(k, 2 if half else 4)
-        back = sent if peer else self.payload_bytes(k)
-        return (n_workers - 1) * (sent + back + flag)
+        if peer:  # W (W - 1) deltas with their flags
+            return n_workers * (n_workers - 1) * (sent + flag)
+        return (n_workers - 1) * (sent + flag + self.payload_bytes(k))
 
 
 def take(syn0, syn1, bias, layout: Layout, k: int):

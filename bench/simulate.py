@@ -292,8 +292,8 @@ def simulate(cache, words, counts, cfg, n_workers, mode, round_tokens, work, hot
                         r.merge(pending[n - 2], n - 2, late=True)
                     r.train_round(epoch, rnd)
                     # bfloat16 deltas mid-epoch, as the driver sends them with late merges (driver.HALF_DELTAS)
-                    outs.append({"delta": r.deltas_late(k, n, end=rnd == n_rounds - 1,
-                                                        half=driver.HALF_DELTAS and rnd < n_rounds - 1), "touched": None})
+                    half = driver.HALF_DELTAS and rnd < n_rounds - 1
+                    outs.append({"delta": r.deltas_late(k, n, end=rnd == n_rounds - 1, half=half), "touched": None})
                 pending.pop(n - 2, None)
                 pending[n] = {"k": k, "merge": LATE_MERGES[mode], "results": outs}
                 if rnd == n_rounds - 1:  # as worker.apply_update at the epoch end: replica = base after

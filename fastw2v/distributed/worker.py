@@ -439,7 +439,8 @@ def train_round(run_id, epoch: int, rnd: int, n: int, k: int, update=None, merge
     or a recovery), whose merges are all applied; late: merged_n is n - 2 (the merge is applied one round
     late), else n - 1; wait: run after this worker's round n - 1 (False for the first round after a
     barrier); gen: the driver's recovery count (a task of an older one does nothing); end: the epoch's
-    last round; half: send the deltas as bfloat16 (:meth:`Shard.deltas_late`; late merges only). Returns {"meta": {...}, "delta": (d0, d1, db) or None, "touched": flags or None}; the
+    last round; half: send the deltas as bfloat16 (:meth:`Shard.deltas_late`; late merges only).
+    Returns {"meta": {...}, "delta": (d0, d1, db) or None, "touched": flags or None}; the
     touched flags only when ``flags`` (the "mean" merge reads them). {"stale": True} when the run moved on.
     The meta stays on the worker until the epoch end's :func:`apply_update` hands it over.
     """

@@ -109,8 +109,8 @@ def _rows2d(a: np.ndarray) -> np.ndarray:
 
 
 def _kernel_inputs(name: str, base: np.ndarray, deltas, *outs):
-    """((K, D), deltas as (K, D) float32): the merge kernels' shape; the arrays they write must be written
-    through (C-contiguous float32), or the merge would land in a copy."""
+    """((K, D), deltas as (K, D) float32 or bfloat16 bits): the merge kernels' shape; the arrays they write
+    must be written through (C-contiguous float32), or the merge would land in a copy."""
     for a in (base, *outs):
         if a.dtype != np.float32 or not a.flags.c_contiguous:
             raise ValueError(f"{name} needs C-contiguous float32 base and outputs")
@@ -123,6 +123,7 @@ def merge_into(base: np.ndarray, deltas, cap: float, agree: float, out_a: np.nda
 
     base, out_a, out_b: float32 (K, ...) C-contiguous, out_a and out_b may be base
     itself (a worker writes the merged rows straight into its replica and its base).
+    deltas: shaped like base, all float32 or all bfloat16 bits (uint16).
     cap, agree: the two limits of :func:`capped_sum` (``CAPS`` holds them by merge name).
     """
     from ..kernels.merge import capped_merge_into
@@ -139,7 +140,8 @@ def merge_late(base: np.ndarray, deltas, own: np.ndarray, cap: float, agree: flo
 
     The worker sent ``own`` (its entry of ``deltas``) a round ago and trained on since, so its replica
     holds own plus a round of changes not yet sent; the merge must add only what the others brought.
-    base, replica: float32 (K, ...) C-contiguous, updated in place; own, deltas: float32 like base.
+    base, replica: float32 (K, ...) C-contiguous, updated in place; own, deltas: shaped like base, all
+    float32 or all bfloat16 bits (uint16, a late round's deltas: read as the float32 values they stand for).
     """
     from ..kernels.merge import capped_merge_late
 

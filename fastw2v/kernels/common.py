@@ -5,11 +5,42 @@ import numpy as np
 from numba import njit
 
 from ..sampler import alias_draw
+from .merge import _bits_f32
 
 #: LLVM fast-math flags of every kernel: everything but 'nnan' and 'ninf', so that a
 #: NaN is still compared honestly (the sigmoid table's range checks must see it) while
 #: the dot products may still be reassociated and vectorised.
 FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
+
+
+def _noalias_option() -> dict:
+    """``{"noalias": True}`` where this Numba can mark a function's array arguments noalias, else {}.
+
+    The hot loops store into one array (the gradients GH, an output row) while loading
+    from others. Arguments that may alias make LLVM guard every vectorised loop with
+    runtime overlap checks between all of its pointers (tens of instructions per loop
+    entry, on loops of 12-40 iterations) and a scalar fallback. Numba has the compiler
+    flag (its parallel gufuncs use it) but no decorator option for it; this maps one.
+    Only for functions whose array arguments never overlap in memory where one is
+    written: the sentence loops (weights, scratch, stats and random state are separate
+    arrays). Any surprise from Numba's internals leaves the option out (slower, same results).
+    """
+    try:
+        from numba.core.compiler import Flags
+        from numba.core.cpu import CPUTargetOptions
+        from numba.core.options import TargetOptions
+
+        if not hasattr(Flags, "noalias"):
+            return {}
+        if not isinstance(getattr(CPUTargetOptions, "noalias", None), TargetOptions.Mapping):
+            CPUTargetOptions.noalias = TargetOptions.Mapping("noalias")
+        return {"noalias": True}
+    except Exception:  # noqa: BLE001 - internals moved: compile without it
+        return {}
+
+
+#: jit options of the sentence loops: array arguments that never overlap (see _noalias_option)
+NOALIAS = _noalias_option()
 
 #: The kernels' lookup tables, read by name.
 #: noise_prob float64 (V,) / noise_alias int32 (V,): Vose alias table of the noise distribution Q;
@@ -61,6 +92,30 @@ def sigmoid_and_softplus(x):
     if x <= -TABLE_MAX:
         return np.float32(0.0), np.float32(-x), np.float32(0.0)
     return np.float32(0.0), np.float32(x), np.float32(x)  # NaN
+
+
+# sigmoid(x) = 1 / (1 + exp(-x)) in float32 arithmetic only, no table and no branch, so a
+# loop of them vectorises (8 lanes): exp(-x) = 2^k e^r with k = round(-x / ln 2) and
+# |r| <= ln 2 / 2, e^r by its Taylor series to r^6 (truncation 1.2e-8), 2^k put straight
+# into a float's exponent bits. Within 1.2e-7 of sigmoid on every float32 (as the table);
+# x is clamped to [-16, 16] first (beyond, sigmoid is 0 or 1 within 1.2e-7), and a NaN
+# comes out as sigmoid(-16), as the table's 0, so the gradient stays finite and the loss
+# (from the table) reports the divergence.
+_LOG2E = np.float32(1.4426950408889634)
+_LN2 = np.float32(0.6931471805599453)
+
+
+@njit(inline="always")
+def fast_sigmoid(x):
+    """sigmoid(x) for a float32 x, vectorisable (see the note above)."""
+    x = x if x > np.float32(-TABLE_MAX) else np.float32(-TABLE_MAX)  # a NaN fails the test: -16
+    x = x if x < np.float32(TABLE_MAX) else np.float32(TABLE_MAX)
+    k = np.floor(-x * _LOG2E + np.float32(0.5))
+    r = -x - k * _LN2
+    e_r = np.float32(1.0) + r * (np.float32(1.0) + r * (np.float32(1 / 2) + r * (np.float32(1 / 6) + r * (
+        np.float32(1 / 24) + r * (np.float32(1 / 120) + r * np.float32(1 / 720))))))
+    two_k = _bits_f32((np.int32(k) + np.int32(127)) << np.int32(23))
+    return np.float32(1.0) / (np.float32(1.0) + e_r * two_k)
 
 
 @njit(inline="always")
@@ -172,29 +227,29 @@ def sigmoid_scores(H, n_in, target, syn1, bias, logq, cand, n_c, G, alpha, corre
     corrected: NCE's logits h.u + b - log(kQ); else negative sampling's h.u.
     Label 1 for the target (column 0), 0 for the rest; accidental hits get no gradient.
     The dot products come first, as one block (score_block, into G), then each is
-    turned into its gradient in place.
+    turned into its gradient in place: the loss (when measured) from the table, the
+    gradients by fast_sigmoid in a branch-free loop over the candidates.
     """
     d = H.shape[1]
     score_block(H, n_in, syn1, cand, n_c, G, d)
+    if corrected:
+        for r in range(n_in):
+            for c in range(n_c):
+                G[r, c] += bias[cand[c]] - logq[cand[c]]
     loss = 0.0
-    for r in range(n_in):
-        for c in range(n_c):
-            w = cand[c]
-            if c > 0 and w == target:
-                G[r, c] = 0.0
-                continue
-            z = G[r, c]
-            if corrected:
-                z = z + bias[w] - logq[w]
-            f, l_pos, l_neg = sigmoid_and_softplus(z)
-            if c == 0:
-                G[r, c] = (1.0 - f) * alpha
-                if want_loss:
-                    loss += l_pos
-            else:
-                G[r, c] = -f * alpha
-                if want_loss:
+    if want_loss:
+        for r in range(n_in):
+            f, l_pos, l_neg = sigmoid_and_softplus(G[r, 0])
+            loss += l_pos
+            for c in range(1, n_c):
+                if cand[c] != target:
+                    f, l_pos, l_neg = sigmoid_and_softplus(G[r, c])
                     loss += l_neg
+    for r in range(n_in):
+        G[r, 0] = (np.float32(1.0) - fast_sigmoid(G[r, 0])) * alpha
+        for c in range(1, n_c):
+            g = -fast_sigmoid(G[r, c]) * alpha
+            G[r, c] = g if cand[c] != target else np.float32(0.0)
     return loss
 
 

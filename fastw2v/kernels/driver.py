@@ -21,7 +21,7 @@ from numba.extending import overload
 
 from ..config import LOSSES, MODELS
 from . import hs, ns, sampled
-from .common import FASTMATH, apply_batch, corrected_logit, dot_rows, sigmoid_and_softplus
+from .common import FASTMATH, NOALIAS, apply_batch, corrected_logit, dot_rows, sigmoid_and_softplus
 from .rng import randbelow, uniform
 from ..sampler import alias_draw
 
@@ -429,7 +429,7 @@ def sentence(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, 
     raise NotImplementedError("sentence is called from Numba code only")
 
 
-@overload(sentence, prefer_literal=True, jit_options={"fastmath": FASTMATH, "error_model": "numpy"})
+@overload(sentence, prefer_literal=True, jit_options={"fastmath": FASTMATH, "error_model": "numpy", **NOALIAS})
 def _sentence(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, sub, settings, alpha, state,
               scratch, t, counter, out):
     _literal(loss, "loss")

@@ -9,9 +9,10 @@ Loss per input: sum over the path of softplus(-(1 - 2b) h.u_n).
 Same signature as ``ns.step``; ``negative`` is unused. Reads the tables'
 hs_points (V, max_depth) int32, hs_codes (V, max_depth) int8, hs_lens (V,) int32.
 """
+import numpy as np
 from numba import njit
 
-from .common import apply_batch, score_block, sigmoid_and_softplus
+from .common import apply_batch, fast_sigmoid, score_block, sigmoid_and_softplus
 
 
 @njit(inline="always")
@@ -23,12 +24,13 @@ def step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, 
         cand[c] = points[target, c]
     score_block(H, n_in, syn1, cand, n_c, G, d)  # the logits into G, then each turned into its gradient
     loss = 0.0
+    if want_loss:  # from the table: its softplus, and a NaN logit turns the loss NaN
+        for r in range(n_in):
+            for c in range(n_c):
+                f, l_pos, l_neg = sigmoid_and_softplus(G[r, c])
+                loss += l_neg if codes[target, c] else l_pos
     for r in range(n_in):
-        for c in range(n_c):
-            f, l_pos, l_neg = sigmoid_and_softplus(G[r, c])
-            label = 1.0 - codes[target, c]
-            G[r, c] = (label - f) * alpha
-            if want_loss:
-                loss += l_pos if label == 1.0 else l_neg
+        for c in range(n_c):  # vectorised over the path
+            G[r, c] = (np.float32(1 - codes[target, c]) - fast_sigmoid(G[r, c])) * alpha
     apply_batch(H, n_in, GH, syn1, cand, n_c, G, d)
     return loss

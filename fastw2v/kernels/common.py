@@ -227,29 +227,29 @@ def sigmoid_scores(H, n_in, target, syn1, bias, logq, cand, n_c, G, alpha, corre
     corrected: NCE's logits h.u + b - log(kQ); else negative sampling's h.u.
     Label 1 for the target (column 0), 0 for the rest; accidental hits get no gradient.
     The dot products come first, as one block (score_block, into G), then each is
-    turned into its gradient in place: the loss (when measured) from the table, the
-    gradients by fast_sigmoid in a branch-free loop over the candidates.
+    turned into its gradient in place.
     """
     d = H.shape[1]
     score_block(H, n_in, syn1, cand, n_c, G, d)
-    if corrected:
-        for r in range(n_in):
-            for c in range(n_c):
-                G[r, c] += bias[cand[c]] - logq[cand[c]]
     loss = 0.0
-    if want_loss:
-        for r in range(n_in):
-            f, l_pos, l_neg = sigmoid_and_softplus(G[r, 0])
-            loss += l_pos
-            for c in range(1, n_c):
-                if cand[c] != target:
-                    f, l_pos, l_neg = sigmoid_and_softplus(G[r, c])
-                    loss += l_neg
     for r in range(n_in):
-        G[r, 0] = (np.float32(1.0) - fast_sigmoid(G[r, 0])) * alpha
-        for c in range(1, n_c):
-            g = -fast_sigmoid(G[r, c]) * alpha
-            G[r, c] = g if cand[c] != target else np.float32(0.0)
+        for c in range(n_c):
+            w = cand[c]
+            if c > 0 and w == target:
+                G[r, c] = 0.0
+                continue
+            z = G[r, c]
+            if corrected:
+                z = z + bias[w] - logq[w]
+            f, l_pos, l_neg = sigmoid_and_softplus(z)
+            if c == 0:
+                G[r, c] = (1.0 - f) * alpha
+                if want_loss:
+                    loss += l_pos
+            else:
+                G[r, c] = -f * alpha
+                if want_loss:
+                    loss += l_neg
     return loss
 
 

@@ -2,10 +2,10 @@
 from collections import namedtuple
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.extending import intrinsic
 
 from ..sampler import alias_draw
-from .merge import _bits_f32
 
 #: LLVM fast-math flags of every kernel: everything but 'nnan' and 'ninf', so that a
 #: NaN is still compared honestly (the sigmoid table's range checks must see it) while
@@ -94,6 +94,30 @@ def sigmoid_and_softplus(x):
     return np.float32(0.0), np.float32(x), np.float32(x)  # NaN
 
 
+# Bit casts between float32 and integers (the fast sigmoid's 2^k; the sync's bfloat16 deltas).
+@intrinsic
+def f32_bits(typingctx, x):
+    """The bits of a float32 as a uint32 (no conversion)."""
+    if x != types.float32:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.uint32))
+    return types.uint32(types.float32), codegen
+
+
+@intrinsic
+def bits_f32(typingctx, x):
+    """The float32 whose bits are the low 32 bits of the integer x (Numba widens integer arithmetic)."""
+    if not isinstance(x, types.Integer):
+        return None
+
+    def codegen(context, builder, signature, args):
+        low = builder.trunc(args[0], context.get_value_type(types.uint32)) if x.bitwidth > 32 else args[0]
+        return builder.bitcast(low, context.get_value_type(types.float32))
+    return types.float32(x), codegen
+
+
 # sigmoid(x) = 1 / (1 + exp(-x)) in float32 arithmetic only, no table and no branch, so a
 # loop of them vectorises (8 lanes): exp(-x) = 2^k e^r with k = round(-x / ln 2) and
 # |r| <= ln 2 / 2, e^r by its Taylor series to r^6 (truncation 1.2e-8), 2^k put straight
@@ -114,7 +138,7 @@ def fast_sigmoid(x):
     r = -x - k * _LN2
     e_r = np.float32(1.0) + r * (np.float32(1.0) + r * (np.float32(1 / 2) + r * (np.float32(1 / 6) + r * (
         np.float32(1 / 24) + r * (np.float32(1 / 120) + r * np.float32(1 / 720))))))
-    two_k = _bits_f32((np.int32(k) + np.int32(127)) << np.int32(23))
+    two_k = bits_f32((np.int32(k) + np.int32(127)) << np.int32(23))
     return np.float32(1.0) / (np.float32(1.0) + e_r * two_k)
 
 

@@ -8,6 +8,9 @@ Loss per input: sum over the path of softplus(-(1 - 2b) h.u_n).
 
 Same signature as ``ns.step``; ``negative`` is unused. Reads the tables'
 hs_points (V, max_depth) int32, hs_codes (V, max_depth) int8, hs_lens (V,) int32.
+The gradients come from :func:`~fastw2v.kernels.common.fast_sigmoid`, which
+vectorises over the path; the measured loss (every ``loss_every`` examples)
+from the softplus table.
 """
 import numpy as np
 from numba import njit

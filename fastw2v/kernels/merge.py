@@ -8,7 +8,9 @@ one round late (the replica trained on meanwhile) moves the replica by what the 
 """
 import numpy as np
 from numba import njit, types
-from numba.extending import intrinsic, overload
+from numba.extending import overload
+
+from .common import bits_f32, f32_bits
 
 
 # ------------------------------------------------------------- 16-bit deltas
@@ -17,40 +19,17 @@ from numba.extending import intrinsic, overload
 # once per dtype. Rounding to nearest (ties to even) happens where a delta is written; what it drops
 # stays in the sender's replica and goes with its next delta (see Shard.deltas_late).
 
-@intrinsic
-def _f32_bits(typingctx, x):
-    """The bits of a float32 as a uint32 (no conversion)."""
-    if x != types.float32:
-        return None
-
-    def codegen(context, builder, signature, args):
-        return builder.bitcast(args[0], context.get_value_type(types.uint32))
-    return types.uint32(types.float32), codegen
-
-
-@intrinsic
-def _bits_f32(typingctx, x):
-    """The float32 whose bits are the low 32 bits of the integer x (Numba widens integer arithmetic)."""
-    if not isinstance(x, types.Integer):
-        return None
-
-    def codegen(context, builder, signature, args):
-        low = builder.trunc(args[0], context.get_value_type(types.uint32)) if x.bitwidth > 32 else args[0]
-        return builder.bitcast(low, context.get_value_type(types.float32))
-    return types.float32(x), codegen
-
-
 @njit(inline="always")
 def to_bf16(v):
     """float32 -> its bfloat16 bits (uint16), rounded to nearest, ties to even."""
-    b = _f32_bits(np.float32(v))
+    b = f32_bits(np.float32(v))
     return np.uint16((b + np.uint32(0x7FFF) + ((b >> np.uint32(16)) & np.uint32(1))) >> np.uint32(16))
 
 
 @njit(inline="always")
 def from_bf16(h):
     """bfloat16 bits (uint16) -> float32 (exact)."""
-    return _bits_f32(np.uint32(h) << 16)
+    return bits_f32(np.uint32(h) << 16)
 
 
 def _get(a, r, j):

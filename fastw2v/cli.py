@@ -252,10 +252,13 @@ def refuse_clobbering(inputs, outputs, may_replace=()):
               help="With --workers/--scheduler: a synced row moves by the sum of the workers' changes, "
                    "shortened where they agree to about two of them (capped), by their plain sum, or by their mean over "
                    "the workers that touched it (README: More than one machine).")
+@click.option("--round-tokens", type=click.IntRange(1), default=None, metavar="N",
+              help="With --workers/--scheduler: tokens each worker trains between syncs [default: one kernel call, "
+                   "at least 32 syncs an epoch]. Shorter rounds keep quality with many workers but sync more often.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress or summary.")
 @click.pass_context
 def train(ctx, corpus, output, fmt, cache_dir, report, plot_loss, checkpoint, checkpoint_every, resume_path,
-          init_path, quiet, workers, scheduler, merge, **settings):
+          init_path, quiet, workers, scheduler, merge, round_tokens, **settings):
     """Train word vectors on CORPUS (files or directories; .gz/.bz2/.xz by extension)."""
     from click.core import ParameterSource
 
@@ -269,6 +272,11 @@ def train(ctx, corpus, output, fmt, cache_dir, report, plot_loss, checkpoint, ch
     cluster = {"workers": workers, "scheduler": scheduler}
     if workers or scheduler:
         cluster["merge"] = merge
+        cluster["round_tokens"] = round_tokens
+    elif round_tokens is not None:
+        fail("--round-tokens sets the rounds of --workers/--scheduler training")
+    if resume_path and round_tokens is not None:
+        fail("--resume continues with the rounds the run started with (drop --round-tokens)")
     if workers and scheduler:
         fail("--workers and --scheduler cannot be combined")
     if (workers or scheduler) and init_path:
@@ -348,7 +356,7 @@ def train(ctx, corpus, output, fmt, cache_dir, report, plot_loss, checkpoint, ch
 
 def _train_and_save(corpus, out, fmt, settings, given, cache_dir, report, plot_loss, checkpoint, every, resume_path,
                     init_path, quiet, info, progress, t0, cluster):
-    """cluster: {"workers", "scheduler"} (and "merge" when one is set) for training on Dask."""
+    """cluster: {"workers", "scheduler"} (and "merge", "round_tokens" when one is set) for training on Dask."""
     if resume_path:
         model = Word2Vec.resume(resume_path, corpus=list(corpus) or None, progress=progress,
                                 checkpoint=checkpoint or resume_path, checkpoint_every=every,

@@ -61,7 +61,8 @@ class Word2Vec:
     # ------------------------------------------------------------------ fit
     def fit(self, corpus, progress: Progress | None = None, checkpoint=None, checkpoint_every: float = 600.0,
             checkpoint_info: dict | None = None, keep=None, on_epoch=None, client=None,
-            workers: int | None = None, scheduler: str | None = None, merge: str = "capped") -> "Word2Vec":
+            workers: int | None = None, scheduler: str | None = None, merge: str = "capped",
+            round_tokens: int | None = None) -> "Word2Vec":
         """Build the vocabulary from ``corpus`` and train.
 
         corpus: a path (file or directory; .gz/.bz2/.xz read by extension), a
@@ -76,7 +77,11 @@ class Word2Vec:
         a new LocalCluster); see :mod:`fastw2v.distributed`. Checkpoints are
         then written at epoch ends; ``merge`` ("capped", the default, "sum" or
         "mean") is how the workers' changes of a row are merged
-        (:mod:`fastw2v.distributed.combine`).
+        (:mod:`fastw2v.distributed.combine`); ``round_tokens`` the tokens each
+        worker trains between syncs (None: one kernel call, shortened on a small
+        corpus to 32 syncs an epoch). Shorter rounds keep more of one process's
+        quality with many workers, at the cost of more syncs (README: More than
+        one machine).
         """
         if client is not None or workers is not None or scheduler is not None:
             from .distributed import fit as fit_distributed
@@ -88,7 +93,9 @@ class Word2Vec:
 
             return fit_distributed(self, corpus, client=client, workers=workers, scheduler=scheduler,
                                    progress=progress, checkpoint=checkpoint, checkpoint_info=checkpoint_info,
-                                   on_epoch=on_epoch, merge=merge)
+                                   on_epoch=on_epoch, merge=merge, round_tokens=round_tokens)
+        if round_tokens is not None:
+            raise ConfigError("round_tokens is for training on a Dask cluster (client=, workers= or scheduler=)")
         cfg = self.config.resolved()
 
         def build(raw, work, progress):

@@ -411,12 +411,13 @@ def test_cli_workers_flag_trains_reports_and_resumes(small_corpus, tmp_path):
     out, rep, ck = tmp_path / "v.fw2v", tmp_path / "r.json", tmp_path / "ck.fw2v"
     r = subprocess.run([sys.executable, "-m", "fastw2v", "train", str(small_corpus), "-o", str(out), "--dim", "8",
                         "--epochs", "2", "--min-count", "2", "--threads", "1", "--workers", "2", "--report", str(rep),
-                        "--checkpoint", str(ck)],
+                        "--checkpoint", str(ck), "--round-tokens", "3000"],
                        capture_output=True, text=True, timeout=300, env=dict(os.environ))
     assert r.returncode == 0, r.stderr
     report = json.loads(rep.read_text())
     d = report["distributed"]
     assert d["workers"] == 2 and d["merge"] == "capped" and report["corpus_words"] == 20000
+    assert d["round_tokens"] == 3000 and d["rounds"] >= 2 * (10_000 // 3000)  # 2 epochs of ~10k tokens a worker
     assert {"rounds", "syncs", "sync_seconds", "bytes_moved", "bytes_formula", "peak_rss_mb_per_worker"} <= set(d)
     assert out.is_file() and ck.is_file()
     # the checkpoint (end of epoch 1) continues on a cluster, and locally
@@ -435,6 +436,12 @@ def test_cli_rejects_bad_cluster_flags(small_corpus):
     r = subprocess.run([sys.executable, "-m", "fastw2v", "train", str(small_corpus), "-q",
                         "--scheduler", "tcp://127.0.0.1:1"], capture_output=True, text=True, timeout=120)
     assert r.returncode != 0 and r.stderr.startswith("Error:") and "Traceback" not in r.stderr
+    # rounds are a cluster setting, and a resumed run keeps its own
+    for extra in ([], ["--workers", "2", "--resume", str(small_corpus)]):
+        r = subprocess.run([sys.executable, "-m", "fastw2v", "train", str(small_corpus), "-q", "--round-tokens", "4096",
+                            *extra], capture_output=True, text=True, timeout=120)
+        assert r.returncode != 0 and "--round-tokens" in r.stderr and "Traceback" not in r.stderr
+        assert r.stderr.startswith("Error:") and len(r.stderr.strip().splitlines()) == 1
 
 
 def test_sentences_from_python_need_files(client):

@@ -21,7 +21,9 @@ merged steps; for the rows synced in a round, M = eta M + step and new = base + 
 touched the row) or 1 - 1/W by default; flags ``fL`` (momentum only from row L of the
 sync order on), ``hH``, ``gE``, ``r``, ``s``, ``clipC`` (see :func:`bm_spec`).
 ``bm-capped:0.5:f1024`` was the best measured (bench/SIMULATION.md, "Block momentum").
-No Dask: only the training and the merge. ``--hot N`` changes the schedule's
+No Dask: only the training and the merge. ``--round-tokens 0`` uses the driver's default rounds for W
+one-thread workers (``driver.round_tokens_for``); ``--epoch-rounds A B ...`` cuts epoch 1 into rounds
+of A tokens, epoch 2 of B, ... (the last repeats). ``--hot N`` changes the schedule's
 rows synced every round (default 1024). ``--late`` (auto: an epoch of
 ``driver.LATE_MIN_ROUNDS`` rounds or more, as the driver; on; off) applies each
 merge of ``capped`` and ``delta-sum`` one round late as the Dask workers do
@@ -266,10 +268,26 @@ def exp_merge(mode, base, deltas):
 LATE_MERGES = {"capped": "capped", "delta-sum": "sum"}
 
 
-def simulate(cache, words, counts, cfg, n_workers, mode, round_tokens, work, hot=combine.HOT_ROWS, late="auto"):
+def set_rounds(rep, round_tokens):
+    """Cut a replica's shards into rounds of ``round_tokens`` tokens from now on (as Plan does at the start)."""
+    from fastw2v import trainer
+    rep.round_tokens = int(round_tokens)
+    for plan in rep.plans:
+        call = max(1, min(trainer.CALL_TOKENS_PER_THREAD * int(plan.cfg.threads), rep.round_tokens))
+        starts = plan.cache.starts
+        plan.stretch = np.asarray(trainer.stretch_bounds(starts, 0, plan.cache.n_sentences, call), dtype=np.int64)
+        plan.round_of = np.asarray(starts)[plan.stretch[:-1]] // rep.round_tokens
+        plan.n_rounds = int(plan.round_of[-1]) + 1 if plan.round_of.size else 0
+
+
+def simulate(cache, words, counts, cfg, n_workers, mode, round_tokens, work, hot=combine.HOT_ROWS, late="auto",
+             epoch_rounds=None):
     """Train W replicas round-robin; returns (WS-353 Spearman, analogy accuracy, rounds, merged late)."""
     caches = shard_caches(cache, n_workers)
     sizes = [c.n_tokens for c in caches]
+    if not round_tokens:  # the Dask driver's default rounds for W one-thread workers
+        round_tokens = driver.round_tokens_for(sizes, 1)
+    print(f"  W = {n_workers}: {round_tokens:,} tokens per replica per round", flush=True)
     reps = [Shard("sim", cfg, counts, c, WorkDir(work.dir), w, sizes, round_tokens) for w, c in enumerate(caches)]
     layout = reps[0].layout
     n_rounds = max(r.n_rounds for r in reps)
@@ -280,6 +298,11 @@ def simulate(cache, words, counts, cfg, n_workers, mode, round_tokens, work, hot
         moment = tuple(np.zeros_like(a) for a in (reps[0].syn0, reps[0].syn1, reps[0].bias))
     n = 0
     for epoch in range(cfg.epochs):
+        if epoch_rounds and epoch_rounds[min(epoch, len(epoch_rounds) - 1)] != reps[0].round_tokens:
+            for r in reps:  # this epoch's rounds (--epoch-rounds): the plans' stretches cut again
+                set_rounds(r, epoch_rounds[min(epoch, len(epoch_rounds) - 1)])
+            n_rounds = max(r.n_rounds for r in reps)
+            print(f"  epoch {epoch + 1}: {reps[0].round_tokens:,} tokens per replica per round", flush=True)
         pending = {}  # late: round number -> its merge inputs, as the driver passes them to the workers
         for rnd in range(n_rounds):
             n += 1
@@ -352,7 +375,11 @@ def main():
     ap.add_argument("--epochs", type=int, default=5)
     ap.add_argument("--sample", type=float, default=1e-4)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--round-tokens", type=int, default=8192, help="tokens per replica per round")
+    ap.add_argument("--round-tokens", type=int, default=8192,
+                    help="tokens per replica per round; 0: the Dask driver's default for W one-thread workers "
+                         "(driver.round_tokens_for: at least 32 syncs an epoch, rounds of 4,096 tokens or more)")
+    ap.add_argument("--epoch-rounds", type=int, nargs="+", default=None,
+                    help="tokens per replica per round in each epoch (the last repeats); W > 1 only")
     ap.add_argument("--alpha", type=float, default=None, help="starting learning rate (default: the model's)")
     ap.add_argument("--hot", type=int, default=combine.HOT_ROWS,
                     help="rows synced after every round (the schedule's base)")
@@ -372,15 +399,15 @@ def main():
         cache = build_token_cache(raw, remap, cfg.max_sentence_length, work)
         cache = TokenCache(np.asarray(cache.tokens).copy(), np.asarray(cache.starts).copy())
         print(f"# {a.corpus}: {cache.n_tokens:,} tokens, V = {len(vocab):,}; {a.model}/{a.loss}, {a.epochs} epochs, "
-              f"sample {a.sample}, alpha {cfg.alpha}, seed {a.seed}, {a.round_tokens:,} tokens per replica per "
-              f"round, sentences <= {a.max_sentence_length:,}", flush=True)
+              f"sample {a.sample}, alpha {cfg.alpha}, seed {a.seed}, {a.round_tokens or 'the driver default'} tokens per "
+              f"replica per round, sentences <= {a.max_sentence_length:,}", flush=True)
         rows = []
         for w in a.workers:
             # W = 1 runs without a merge, and with each bm- mode (momentum on its own steps: a control)
             for mode in (a.modes if w > 1 else ["combine"] + [m for m in a.modes if m.startswith("bm-")]):
                 t = time.perf_counter()
                 ws, an, n, lag = simulate(cache, vocab.words, vocab.counts, cfg, w, mode, a.round_tokens, work,
-                                          a.hot, a.late)
+                                          a.hot, a.late, a.epoch_rounds if w > 1 else None)
                 mode = mode + (" (late)" if lag else "")
                 rows.append((w, mode, ws, an, n))
                 print(f"W={w} {mode}: ws {ws:.3f} analogy {an:.3f} ({n} rounds, {time.perf_counter() - t:.0f} s)",

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import numbers
 import os
 import time
 from pathlib import Path
@@ -83,6 +84,10 @@ class Word2Vec:
         quality with many workers, at the cost of more syncs (README: More than
         one machine).
         """
+        if round_tokens is not None:
+            if isinstance(round_tokens, bool) or not isinstance(round_tokens, numbers.Integral) or round_tokens < 1:
+                raise ConfigError(f"round_tokens must be a whole number of tokens >= 1, not {round_tokens!r}")
+            round_tokens = int(round_tokens)
         if client is not None or workers is not None or scheduler is not None:
             from .distributed import fit as fit_distributed
 

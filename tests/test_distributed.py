@@ -444,6 +444,17 @@ def test_cli_rejects_bad_cluster_flags(small_corpus):
         assert r.stderr.startswith("Error:") and len(r.stderr.strip().splitlines()) == 1
 
 
+def test_round_tokens_is_checked_before_any_cluster_starts(small_corpus):
+    import fastw2v
+    from fastw2v.errors import ConfigError
+
+    for bad in (0, -5, 2.5, True, "4096"):
+        with pytest.raises(ConfigError, match="round_tokens"):
+            fastw2v.Word2Vec(dim=8, min_count=1).fit(str(small_corpus), workers=2, round_tokens=bad)
+    with pytest.raises(ConfigError, match="Dask cluster"):
+        fastw2v.Word2Vec(dim=8, min_count=1).fit(str(small_corpus), round_tokens=4096)
+
+
 def test_sentences_from_python_need_files(client):
     import fastw2v
     from fastw2v.errors import ConfigError

@@ -293,6 +293,15 @@ def _read_only(a: np.ndarray) -> np.ndarray:
     return view
 
 
+def hot_rows(cfg: TrainConfig, n_words: int, batched: bool) -> int:
+    """Inner nodes each thread keeps a private copy of (driver.Settings.hot_rows): batched skip-gram
+    with hs on more than one thread, where the root rows are written for every centre word; else 0
+    (one thread has no other thread to share rows with, and runs as before)."""
+    if cfg.model != "sg" or cfg.loss != "hs" or not batched or cfg.ngrams or int(cfg.threads) < 2:
+        return 0
+    return max(0, min(driver.HOT_ROWS, int(n_words) - 1))
+
+
 class KernelRunner:
     """What every kernel call of one run shares: tables, keep probabilities, buffers, random states.
 
@@ -323,11 +332,13 @@ class KernelRunner:
                                        np.ascontiguousarray(subwords[1], dtype=np.int32))
         else:
             self.sub = driver.no_subwords()
-        self.settings = driver.Settings(int(cfg.window), int(cfg.negative), int(loss_every), int(cfg.share_noise))
+        hot = hot_rows(cfg, len(counts), self.codes[2])
+        self.settings = driver.Settings(int(cfg.window), int(cfg.negative), int(loss_every), int(cfg.share_noise),
+                                        hot)
         # scratch is indexed by the worker's thread id, which can be any of Numba's threads
         self.scratch = driver.make_scratch(max(self.n_threads, numba.config.NUMBA_NUM_THREADS),
                                            max(1, min(cfg.max_sentence_length, max_sentence_length)), cfg.window,
-                                           cfg.dim, max_candidates(self.tables, cfg))
+                                           cfg.dim, max_candidates(self.tables, cfg), hot)
         self.stats = driver.make_stats(self.n_blocks)
         self.states = driver.aligned_zeros((self.n_blocks, 16), np.uint64)
         self.seed_epoch(0)

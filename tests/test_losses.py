@@ -6,13 +6,14 @@ context mean) and for four inputs sharing one draw (sg batched).
 """
 import heapq
 
+import numba
 import numpy as np
 import pytest
 from numba import literally, njit
 
 from fastw2v.config import TrainConfig
 from fastw2v.huffman import build_huffman
-from fastw2v.kernels import driver
+from fastw2v.kernels import driver, hs
 from fastw2v.kernels.rng import seed_states
 from fastw2v.trainer import build_tables, max_candidates
 
@@ -136,3 +137,95 @@ def test_huffman_tree_is_optimal_and_prefix_free():
     assert all(points[w, 0] == len(counts) - 2 for w in range(len(counts)))  # every path starts at the root
     assert points.max() <= len(counts) - 2 and points.min() >= 0
     assert lens[0] <= lens[-1]  # frequent words get short codes
+
+
+@njit(cache=True)
+def _hs_hot_step(H, n_in, GH, target, syn1, tables, alpha, state, cand, G, hot, hot_lo):
+    return hs.step_hot(H, n_in, GH, target, syn1, syn1[0], tables, 0, alpha, state, cand, G, True, hot, hot_lo)
+
+
+@njit(cache=True)
+def _load_hot(syn1, hot, base, hot_lo, n_hot):
+    hs.load_hot(syn1, hot, base, hot_lo, n_hot, syn1.shape[1])
+
+
+@njit(cache=True)
+def _merge_hot(syn1, hot, base, hot_lo, n_hot):
+    hs.merge_hot(syn1, hot, base, hot_lo, n_hot, syn1.shape[1])
+
+
+@pytest.mark.parametrize("n_hot", [1, 5, V - 1])
+@pytest.mark.parametrize("target", [0, 7, 24])
+def test_hs_private_root_rows_take_the_shared_rows_update(n_hot, target):
+    """hs with the nodes nearest the root in a private block: the same loss, input gradient and output
+    updates as with every node in syn1, the private nodes' updates in the block and not in syn1."""
+    rng, tables, syn1, bias, n_cand = setup("hs", seed=target)
+    n_in = 5
+    H = (rng.normal(size=(n_in, D)) * 0.5).astype(np.float32)
+    hot_lo = V - 1 - n_hot
+    hot = syn1[hot_lo:V - 1].copy()
+    shared, private = syn1.copy(), syn1.copy()
+    GH_s, GH_p = np.zeros_like(H), np.zeros_like(H)
+    state = seed_states(1, 1)[0]
+    loss_s = _step(driver.HS, H, n_in, GH_s, target, shared, bias, tables, K, np.float32(0.1), state,
+                   np.zeros(n_cand, np.int64), np.zeros((n_in, n_cand), np.float32))
+    loss_p = _hs_hot_step(H, n_in, GH_p, target, private, tables, np.float32(0.1), state,
+                          np.zeros(n_cand, np.int64), np.zeros((n_in, n_cand), np.float32), hot, hot_lo)
+    assert loss_p == pytest.approx(loss_s, rel=1e-6)
+    assert np.allclose(GH_p, GH_s, atol=1e-6)
+    assert np.array_equal(private[hot_lo:V - 1], syn1[hot_lo:V - 1])  # the private rows moved in the block only
+    private[hot_lo:V - 1] = hot
+    assert np.allclose(private, shared, atol=1e-6)
+    assert not np.array_equal(hot, syn1[hot_lo:V - 1])  # the root is on every path: it moved
+
+
+def test_merging_private_rows_adds_every_threads_changes():
+    """Two threads' private copies of rows 10..19: the first merge takes its copy bit for bit (nothing
+    else changed syn1), the second adds its changes to the first's; other rows stay."""
+    rng = np.random.default_rng(0)
+    syn1 = rng.normal(size=(V, D)).astype(np.float32)
+    orig = syn1.copy()
+    lo, n = 10, 10
+    a, a_base, b, b_base = (np.zeros((n, D), np.float32) for _ in range(4))
+    _load_hot(syn1, a, a_base, lo, n)
+    _load_hot(syn1, b, b_base, lo, n)
+    assert np.array_equal(a, orig[lo:lo + n]) and np.array_equal(b_base, orig[lo:lo + n])
+    da = (rng.normal(size=(n, D)) * 0.1).astype(np.float32)
+    db = (rng.normal(size=(n, D)) * 0.1).astype(np.float32)
+    a += da
+    b += db
+    a_new = a.copy()
+    _merge_hot(syn1, a, a_base, lo, n)
+    assert np.array_equal(syn1[lo:lo + n], a_new)
+    assert np.array_equal(a, a_new) and np.array_equal(a_base, a_new)
+    _merge_hot(syn1, b, b_base, lo, n)
+    assert np.allclose(syn1[lo:lo + n], orig[lo:lo + n] + da + db, atol=1e-6)
+    assert np.array_equal(b, syn1[lo:lo + n]) and np.array_equal(b_base, syn1[lo:lo + n])
+    rest = np.ones(V, bool)
+    rest[lo:lo + n] = False
+    assert np.array_equal(syn1[rest], orig[rest])
+
+
+def test_skipgram_hs_with_private_root_rows_matches_shared_rows_on_one_thread():
+    """The production kernel over 300 tokens in one block (one thread): private root rows, merged
+    every HOT_MERGE_EVERY centre words and at the block's end, give the shared rows' weights."""
+    from fastw2v.trainer import _read_only
+
+    rng, tables, syn1, _, n_cand = setup("hs", seed=3)
+    syn0 = (rng.normal(size=(V, D)) * 0.3).astype(np.float32)
+    sent = rng.integers(0, V, size=300).astype(np.int32)
+    starts = np.array([0, len(sent)], dtype=np.int64)
+    out = []
+    for n_hot in (0, 8):
+        s0, s1 = syn0.copy(), syn1.copy()
+        states = driver.aligned_zeros((1, 16), np.uint64)
+        states[0] = seed_states(7, 1)[0]
+        scratch = driver.make_scratch(numba.config.NUMBA_NUM_THREADS, len(sent), 3, D, n_cand, n_hot)
+        driver.train_blocks(_read_only(sent), _read_only(starts), np.array([0, 1], dtype=np.int64), s0, s1,
+                            np.zeros(V, np.float32), tables, np.ones(V, np.float32), driver.SG, driver.HS, True,
+                            False, driver.no_subwords(), driver.Settings(3, K, 1, 0, n_hot), 0.05, 0.05, states,
+                            scratch, driver.make_stats(1))
+        out.append((s0, s1))
+    (a0, a1), (b0, b1) = out
+    assert np.abs(a1 - syn1).max() > 0.01  # it trained
+    assert np.allclose(b0, a0, atol=1e-5) and np.allclose(b1, a1, atol=1e-5)

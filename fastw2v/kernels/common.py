@@ -217,29 +217,39 @@ def score_block(H, n_in, U, cand, n_c, S, d):
     """S[r, c] = H[r] . U[cand[c]] for r < n_in, c < n_c: the score block H U^T.
 
     H: (n_in, d) float32, U: (V, d) float32, cand: int (n_c,), S: (n_in, n_c) float32.
+    """
+    score_range(H, n_in, U, cand, 0, n_c, S, d)
+
+
+@njit(inline="always")
+def score_range(H, n_in, U, cand, c_lo, c_hi, S, d):
+    """S[r, c] = H[r] . U[cand[c]] for r < n_in and c_lo <= c < c_hi (rows of U picked by cand).
+
     Tiles of 2 input rows x 4 candidates: 6 loads feed 8 FMAs (a dot alone: 2 loads per FMA).
+    One block of candidates may take its rows from two matrices, a range from each
+    (hierarchical softmax's thread-private root rows, :func:`fastw2v.kernels.hs.step_hot`).
     """
     r = 0
     while r + 1 < n_in:
-        c = 0
-        while c + 3 < n_c:
+        c = c_lo
+        while c + 3 < c_hi:
             s00, s01, s02, s03, s10, s11, s12, s13 = _dots_2x4(H, r, U, cand[c], cand[c + 1], cand[c + 2],
                                                                cand[c + 3], d)
             S[r, c], S[r, c + 1], S[r, c + 2], S[r, c + 3] = s00, s01, s02, s03
             S[r + 1, c], S[r + 1, c + 1], S[r + 1, c + 2], S[r + 1, c + 3] = s10, s11, s12, s13
             c += 4
-        while c < n_c:
+        while c < c_hi:
             s0, s1 = _dots_2x1(H, r, U, cand[c], d)
             S[r, c], S[r + 1, c] = s0, s1
             c += 1
         r += 2
     if r < n_in:
-        c = 0
-        while c + 3 < n_c:
+        c = c_lo
+        while c + 3 < c_hi:
             s0, s1, s2, s3 = _dots_1x4(H, r, U, cand[c], cand[c + 1], cand[c + 2], cand[c + 3], d)
             S[r, c], S[r, c + 1], S[r, c + 2], S[r, c + 3] = s0, s1, s2, s3
             c += 4
-        while c < n_c:
+        while c < c_hi:
             S[r, c] = dot_rows(H, r, U, cand[c], d)
             c += 1
 
@@ -284,58 +294,76 @@ def apply_batch(H, n_in, GH, syn1, cand, n_c, G, d):
     H: (n_in, d) inputs, G: (n_in, n_c) gradients already scaled by alpha,
     U = syn1[cand[:n_c]]. GH must use the output rows before they move, so it
     is computed first; the output rows are then updated in place (Hogwild).
-
-    GH takes tiles of 2 input rows x 4 candidates per pass over j (4 output rows
-    loaded, 2 GH rows loaded and stored, 8 FMAs); U += G^T H takes 2 candidates x
-    4 input rows (4 H rows loaded, 2 output rows loaded and stored, 8 FMAs).
     A candidate drawn twice is two sequential updates of one row, as in the
     reference (LLVM's runtime alias check sends that pass to its scalar loop).
     """
+    input_grads(n_in, GH, syn1, cand, 0, n_c, G, d, True)
+    output_updates(H, n_in, syn1, cand, 0, n_c, G, d)
+
+
+@njit(inline="always")
+def input_grads(n_in, GH, U, cand, c_lo, c_hi, G, d, zero):
+    """GH[r] (= 0 first when ``zero``) += sum over c_lo <= c < c_hi of G[r, c] U[cand[c]], for r < n_in.
+
+    Tiles of 2 input rows x 4 candidates per pass over j (4 output rows loaded,
+    2 GH rows loaded and stored, 8 FMAs).
+    """
     r = 0
     while r + 1 < n_in:
-        for j in range(d):
-            GH[r, j] = 0.0
-            GH[r + 1, j] = 0.0
-        c = 0
-        while c + 3 < n_c:
+        if zero:
+            for j in range(d):
+                GH[r, j] = 0.0
+                GH[r + 1, j] = 0.0
+        c = c_lo
+        while c + 3 < c_hi:
             a0, a1, a2, a3 = G[r, c], G[r, c + 1], G[r, c + 2], G[r, c + 3]
             b0, b1, b2, b3 = G[r + 1, c], G[r + 1, c + 1], G[r + 1, c + 2], G[r + 1, c + 3]
             w0, w1, w2, w3 = cand[c], cand[c + 1], cand[c + 2], cand[c + 3]
             for j in range(d):
-                u0 = syn1[w0, j]
-                u1 = syn1[w1, j]
-                u2 = syn1[w2, j]
-                u3 = syn1[w3, j]
+                u0 = U[w0, j]
+                u1 = U[w1, j]
+                u2 = U[w2, j]
+                u3 = U[w3, j]
                 GH[r, j] += a0 * u0 + a1 * u1 + a2 * u2 + a3 * u3
                 GH[r + 1, j] += b0 * u0 + b1 * u1 + b2 * u2 + b3 * u3
             c += 4
-        while c < n_c:
+        while c < c_hi:
             a0, b0 = G[r, c], G[r + 1, c]
             w0 = cand[c]
             for j in range(d):
-                u0 = syn1[w0, j]
+                u0 = U[w0, j]
                 GH[r, j] += a0 * u0
                 GH[r + 1, j] += b0 * u0
             c += 1
         r += 2
     if r < n_in:
-        for j in range(d):
-            GH[r, j] = 0.0
-        c = 0
-        while c + 3 < n_c:
+        if zero:
+            for j in range(d):
+                GH[r, j] = 0.0
+        c = c_lo
+        while c + 3 < c_hi:
             g0, g1, g2, g3 = G[r, c], G[r, c + 1], G[r, c + 2], G[r, c + 3]
             w0, w1, w2, w3 = cand[c], cand[c + 1], cand[c + 2], cand[c + 3]
             for j in range(d):
-                GH[r, j] += g0 * syn1[w0, j] + g1 * syn1[w1, j] + g2 * syn1[w2, j] + g3 * syn1[w3, j]
+                GH[r, j] += g0 * U[w0, j] + g1 * U[w1, j] + g2 * U[w2, j] + g3 * U[w3, j]
             c += 4
-        while c < n_c:
+        while c < c_hi:
             g0 = G[r, c]
             w0 = cand[c]
             for j in range(d):
-                GH[r, j] += g0 * syn1[w0, j]
+                GH[r, j] += g0 * U[w0, j]
             c += 1
-    c = 0
-    while c + 1 < n_c:
+
+
+@njit(inline="always")
+def output_updates(H, n_in, U, cand, c_lo, c_hi, G, d):
+    """U[cand[c]] += sum over r < n_in of G[r, c] H[r], for c_lo <= c < c_hi.
+
+    Tiles of 2 candidates x 4 input rows (4 H rows loaded, 2 output rows loaded
+    and stored, 8 FMAs).
+    """
+    c = c_lo
+    while c + 1 < c_hi:
         w0, w1 = cand[c], cand[c + 1]
         r = 0
         while r + 3 < n_in:
@@ -346,27 +374,27 @@ def apply_batch(H, n_in, GH, syn1, cand, n_c, G, d):
                 h1 = H[r + 1, j]
                 h2 = H[r + 2, j]
                 h3 = H[r + 3, j]
-                syn1[w0, j] += a0 * h0 + a1 * h1 + a2 * h2 + a3 * h3
-                syn1[w1, j] += b0 * h0 + b1 * h1 + b2 * h2 + b3 * h3
+                U[w0, j] += a0 * h0 + a1 * h1 + a2 * h2 + a3 * h3
+                U[w1, j] += b0 * h0 + b1 * h1 + b2 * h2 + b3 * h3
             r += 4
         while r < n_in:
             a0, b0 = G[r, c], G[r, c + 1]
             for j in range(d):
                 h0 = H[r, j]
-                syn1[w0, j] += a0 * h0
-                syn1[w1, j] += b0 * h0
+                U[w0, j] += a0 * h0
+                U[w1, j] += b0 * h0
             r += 1
         c += 2
-    if c < n_c:
+    if c < c_hi:
         w = cand[c]
         r = 0
         while r + 3 < n_in:
             g0, g1, g2, g3 = G[r, c], G[r + 1, c], G[r + 2, c], G[r + 3, c]
             for j in range(d):
-                syn1[w, j] += g0 * H[r, j] + g1 * H[r + 1, j] + g2 * H[r + 2, j] + g3 * H[r + 3, j]
+                U[w, j] += g0 * H[r, j] + g1 * H[r + 1, j] + g2 * H[r + 2, j] + g3 * H[r + 3, j]
             r += 4
         while r < n_in:
             g0 = G[r, c]
             for j in range(d):
-                syn1[w, j] += g0 * H[r, j]
+                U[w, j] += g0 * H[r, j]
             r += 1

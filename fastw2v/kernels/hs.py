@@ -11,11 +11,16 @@ hs_points (V, max_depth) int32, hs_codes (V, max_depth) int8, hs_lens (V,) int32
 The gradients come from :func:`~fastw2v.kernels.common.fast_sigmoid`, which
 vectorises over the path; the measured loss (every ``loss_every`` examples)
 from the softplus table.
+
+Batched skip-gram on several threads uses :func:`step_hot`: each thread keeps
+its own copy of the inner nodes nearest the root (:func:`load_hot`), which every
+path visits, and adds its changes to syn1 every few centre words (:func:`merge_hot`).
 """
 import numpy as np
 from numba import njit
 
-from .common import apply_batch, fast_sigmoid, score_block, sigmoid_and_softplus
+from .common import (apply_batch, fast_sigmoid, input_grads, output_updates, score_block, score_range,
+                     sigmoid_and_softplus)
 
 
 @njit(inline="always")
@@ -26,8 +31,17 @@ def step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, 
     for c in range(n_c):
         cand[c] = points[target, c]
     score_block(H, n_in, syn1, cand, n_c, G, d)  # the logits into G, then each turned into its gradient
+    loss = _gradients(n_in, target, codes, n_c, G, alpha, want_loss)
+    apply_batch(H, n_in, GH, syn1, cand, n_c, G, d)
+    return loss
+
+
+@njit(inline="always")
+def _gradients(n_in, target, codes, n_c, G, alpha, want_loss):
+    """Turn the logits G[:n_in, :n_c] of the target's path into gradients times alpha; returns the loss
+    (from the softplus table, when ``want_loss``: a NaN logit turns it NaN)."""
     loss = 0.0
-    if want_loss:  # from the table: its softplus, and a NaN logit turns the loss NaN
+    if want_loss:
         for r in range(n_in):
             for c in range(n_c):
                 f, l_pos, l_neg = sigmoid_and_softplus(G[r, c])
@@ -35,5 +49,65 @@ def step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, 
     for r in range(n_in):
         for c in range(n_c):  # vectorised over the path
             G[r, c] = (np.float32(1 - codes[target, c]) - fast_sigmoid(G[r, c])) * alpha
-    apply_batch(H, n_in, GH, syn1, cand, n_c, G, d)
     return loss
+
+
+@njit(inline="always")
+def step_hot(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss, hot, hot_lo):
+    """:func:`step` with the inner nodes from row hot_lo on read from and written to ``hot``
+    (row p at hot[p - hot_lo]), a thread's private copy of the nodes nearest the root.
+
+    Every path starts at the root, so with shared rows every thread writes the same
+    few rows for every centre word and their cache lines bounce between the cores.
+    A parent is built after its children (a higher row), so the nodes from hot_lo
+    on are a prefix of every path: the block splits into two ranges of candidates.
+    hot: float32 (V - 1 - hot_lo, d).
+    """
+    points, codes, lens = tables.hs_points, tables.hs_codes, tables.hs_lens
+    d = H.shape[1]
+    n_c = lens[target]
+    h = 0  # the path's first h nodes are in hot
+    for c in range(n_c):
+        p = points[target, c]
+        if p >= hot_lo:
+            cand[c] = p - hot_lo
+            h = c + 1
+        else:
+            cand[c] = p
+    score_range(H, n_in, hot, cand, 0, h, G, d)
+    score_range(H, n_in, syn1, cand, h, n_c, G, d)
+    loss = _gradients(n_in, target, codes, n_c, G, alpha, want_loss)
+    # GH from the rows before they move, then the rows
+    input_grads(n_in, GH, hot, cand, 0, h, G, d, True)
+    input_grads(n_in, GH, syn1, cand, h, n_c, G, d, False)
+    output_updates(H, n_in, hot, cand, 0, h, G, d)
+    output_updates(H, n_in, syn1, cand, h, n_c, G, d)
+    return loss
+
+
+@njit(inline="always")
+def load_hot(syn1, hot, base, hot_lo, n_hot, d):
+    """A thread's private copy of rows hot_lo:hot_lo + n_hot of syn1, and the same as its base."""
+    for r in range(n_hot):
+        for j in range(d):
+            v = syn1[hot_lo + r, j]
+            hot[r, j] = v
+            base[r, j] = v
+
+
+@njit(inline="always")
+def merge_hot(syn1, hot, base, hot_lo, n_hot, d):
+    """Add a thread's changes of its private rows (hot - base) to syn1 and take syn1's rows (with the
+    other threads' merged changes) as its new copy and base.
+
+    A row no other thread merged since (syn1 still equals base) takes the copy as it is, so one
+    thread gives what it would give without private rows.
+    """
+    for r in range(n_hot):
+        for j in range(d):
+            s = syn1[hot_lo + r, j]
+            b = base[r, j]
+            v = hot[r, j] if s == b else s + (hot[r, j] - b)
+            syn1[hot_lo + r, j] = v
+            hot[r, j] = v
+            base[r, j] = v

@@ -591,6 +591,7 @@ def make_scratch(n_threads: int, max_sentence_length: int, window: int, dim: int
     ids and candidates are rewritten for every centre word, and two threads'
     rows sharing a cache line would bounce it between cores (false sharing).
     Arrays stay C-contiguous; the kernels only read the leading rows.
+    hot_rows: rows of each thread's private copy of hs's root nodes (Settings.hot_rows; 0: one unused row).
     """
     n_in = 2 * window
     pad_rows = lambda row_bytes: -(-PAD_BYTES // row_bytes)  # noqa: E731

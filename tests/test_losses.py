@@ -206,7 +206,8 @@ def test_merging_private_rows_adds_every_threads_changes():
     assert np.array_equal(syn1[rest], orig[rest])
 
 
-def test_skipgram_hs_with_private_root_rows_matches_shared_rows_on_one_thread():
+@pytest.mark.parametrize("model", ["sg", "cbow"])
+def test_hs_with_private_root_rows_matches_shared_rows_on_one_thread(model):
     """The production kernel over 300 tokens in one block (one thread): private root rows, merged
     every HOT_MERGE_EVERY centre words and at the block's end, give the shared rows' weights."""
     from fastw2v.trainer import _read_only
@@ -222,7 +223,8 @@ def test_skipgram_hs_with_private_root_rows_matches_shared_rows_on_one_thread():
         states[0] = seed_states(7, 1)[0]
         scratch = driver.make_scratch(numba.config.NUMBA_NUM_THREADS, len(sent), 3, D, n_cand, n_hot)
         driver.train_blocks(_read_only(sent), _read_only(starts), np.array([0, 1], dtype=np.int64), s0, s1,
-                            np.zeros(V, np.float32), tables, np.ones(V, np.float32), driver.SG, driver.HS, True,
+                            np.zeros(V, np.float32), tables, np.ones(V, np.float32),
+                            driver.SG if model == "sg" else driver.CBOW, driver.HS, True,
                             False, driver.no_subwords(), driver.Settings(3, K, 1, 0, n_hot), 0.05, 0.05, states,
                             scratch, driver.make_stats(1))
         out.append((s0, s1))

@@ -51,7 +51,7 @@ Scratch = namedtuple("Scratch", "sent ctx H GH cand G hot hot_base")
 Subwords = namedtuple("Subwords", "ptr ids")
 #: integer settings the sentence loops read
 #: (share_noise: subword skip-gram with ns/nce shares one set of noise draws across a window;
-#: hot_rows: batched skip-gram with hs keeps that many inner nodes nearest the root in thread-private
+#: hot_rows: batched skip-gram and CBOW with hs keep that many inner nodes nearest the root in thread-private
 #: copies, merged into syn1 every HOT_MERGE_EVERY centre words and at the end of every block)
 Settings = namedtuple("Settings", "window negative loss_every share_noise hot_rows", defaults=(0, 0))
 #: centre words between a thread's merges of its private root rows: every 16 held skip-gram hs quality
@@ -86,27 +86,45 @@ def _loss_step(loss, H, n_in, GH, target, syn1, bias, tables, negative, alpha, s
 
 def hot_step(loss, H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss, hot, hot_lo):
     """:func:`loss_step` where hs reads the nodes from row hot_lo on from the thread's private ``hot``
-    rows (:func:`~fastw2v.kernels.hs.step_hot`); the other losses ignore hot and hot_lo."""
+    rows (:func:`~fastw2v.kernels.hs.step_hot`); the other losses ignore hot and hot_lo.
+
+    Without private rows (hot_lo >= V - 1: one thread) hs takes the shared rows' code through the
+    same compiled loops as step_hot (:func:`~fastw2v.kernels.hs.step_called`): inline copies of
+    both doubled the skip-gram kernel's compile for the same speed. :func:`cbow_hot_step` keeps that
+    code inline, as one input row makes the calls cost about 10% at one thread.
+    """
     raise NotImplementedError("hot_step is called from Numba code only")
 
 
-@overload(hot_step, inline="always", prefer_literal=True)
-def _hot_step(loss, H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss, hot,
-              hot_lo):
-    code = _literal(loss, "loss")
-    if code == HS:
+def cbow_hot_step(loss, H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss, hot,
+                  hot_lo):
+    """:func:`hot_step` with hs's shared rows' code inline (:func:`~fastw2v.kernels.hs.step`)."""
+    raise NotImplementedError("cbow_hot_step is called from Numba code only")
+
+
+def _hot_overload(shared_step):
+    def ov(loss, H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss, hot, hot_lo):
+        code = _literal(loss, "loss")
+        if code == HS:
+            def impl(loss, H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss,
+                     hot, hot_lo):
+                if hot_lo >= syn1.shape[0] - 1:  # no private rows (one thread): the shared rows' code
+                    return shared_step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G,
+                                       want_loss)
+                return hs.step_hot(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G,
+                                   want_loss, hot, hot_lo)
+            return impl
+        step = LOSS_STEPS[code]
+
         def impl(loss, H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss, hot,
                  hot_lo):
-            if hot_lo >= syn1.shape[0] - 1:  # no private rows (one thread): the shared rows' code, as before
-                return hs.step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss)
-            return hs.step_hot(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss,
-                               hot, hot_lo)
+            return step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss)
         return impl
-    step = LOSS_STEPS[code]
+    return ov
 
-    def impl(loss, H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss, hot, hot_lo):
-        return step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss)
-    return impl
+
+overload(hot_step, inline="always", prefer_literal=True)(_hot_overload(hs.step_called))
+overload(cbow_hot_step, inline="always", prefer_literal=True)(_hot_overload(hs.step))
 
 
 @njit(inline="always")
@@ -203,6 +221,8 @@ def _cbow(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, sub
     """
     d = syn0.shape[1]
     ctx, H, GH, cand, G = scratch.ctx[t], scratch.H[t], scratch.GH[t], scratch.cand[t], scratch.G[t]
+    hot, hot_base, n_hot = scratch.hot[t], scratch.hot_base[t], settings.hot_rows
+    hot_lo = syn1.shape[0] - 1 - n_hot
     h = H[0]
     for i in range(n):
         half = settings.window - randbelow(state, settings.window)
@@ -222,7 +242,10 @@ def _cbow(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, sub
             h[q] *= inv
         counter += 1
         want = counter % settings.loss_every == 0
-        lv = loss_step(loss, H, 1, GH, sent[i], syn1, bias, tables, settings.negative, alpha, state, cand, G, want)
+        lv = cbow_hot_step(loss, H, 1, GH, sent[i], syn1, bias, tables, settings.negative, alpha, state, cand, G,
+                           want, hot, hot_lo)
+        if n_hot > 0 and counter % HOT_MERGE_EVERY == 0:
+            hs.merge_hot(syn1, hot, hot_base, hot_lo, n_hot, d)
         g = GH[0]
         for r in range(n_ctx):
             _add_row(syn0[ctx[r]], g, d)  # the mean's gradient, unscaled, to every context row
@@ -531,7 +554,7 @@ def _train_block(b, tokens, starts, block_sent, syn0, syn1, bias, tables, keep_p
     sent = scratch.sent[t]
     out[ST_FIRST_POS] = -1.0
     counter = np.int64(0)
-    n_hot = settings.hot_rows  # hs's private root rows (batched skip-gram): loaded per block, merged at its end
+    n_hot = settings.hot_rows  # hs's private root rows (batched skip-gram, CBOW): loaded per block, merged at its end
     hot_lo = syn1.shape[0] - 1 - n_hot
     if n_hot > 0:
         hs.load_hot(syn1, scratch.hot[t], scratch.hot_base[t], hot_lo, n_hot, syn1.shape[1])

@@ -12,15 +12,25 @@ The gradients come from :func:`~fastw2v.kernels.common.fast_sigmoid`, which
 vectorises over the path; the measured loss (every ``loss_every`` examples)
 from the softplus table.
 
-Batched skip-gram on several threads uses :func:`step_hot`: each thread keeps
+Batched skip-gram and CBOW on several threads use :func:`step_hot`: each thread keeps
 its own copy of the inner nodes nearest the root (:func:`load_hot`), which every
 path visits, and adds its changes to syn1 every few centre words (:func:`merge_hot`).
 """
 import numpy as np
 from numba import njit
 
-from .common import (apply_batch, fast_sigmoid, input_grads, output_updates, score_block, score_range,
-                     sigmoid_and_softplus)
+from .common import (FASTMATH, NOALIAS, apply_batch, fast_sigmoid, input_grads, output_updates, score_block,
+                     score_range, sigmoid_and_softplus)
+
+# step_hot's loop nests are called, not inlined: each of its ranges (private rows, shared rows) is
+# one call of the same compiled function, where inlined they were six copies of the tile loops in
+# every kernel that can take private rows (the sg-hs kernel's first compile went from 45 s to 142 s).
+# A call costs nanoseconds against the microsecond a path's block takes. The arguments never overlap
+# (scratch, private rows and syn1 are separate arrays), as in the sentence loops.
+_CALLED = dict(fastmath=FASTMATH, error_model="numpy", cache=True, **NOALIAS)
+_score_range = njit(**_CALLED)(score_range.py_func)
+_input_grads = njit(**_CALLED)(input_grads.py_func)
+_output_updates = njit(**_CALLED)(output_updates.py_func)
 
 
 @njit(inline="always")
@@ -33,6 +43,22 @@ def step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, 
     score_block(H, n_in, syn1, cand, n_c, G, d)  # the logits into G, then each turned into its gradient
     loss = _gradients(n_in, target, codes, n_c, G, alpha, want_loss)
     apply_batch(H, n_in, GH, syn1, cand, n_c, G, d)
+    return loss
+
+
+@njit(inline="always")
+def step_called(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss):
+    """:func:`step` through the compiled loops :func:`step_hot` calls, not inline copies of them: for
+    kernels that hold both (batched skip-gram, whose 2 x window input rows make a call's cost vanish)."""
+    points, codes, lens = tables.hs_points, tables.hs_codes, tables.hs_lens
+    d = H.shape[1]
+    n_c = lens[target]
+    for c in range(n_c):
+        cand[c] = points[target, c]
+    _score_range(H, n_in, syn1, cand, 0, n_c, G, d)
+    loss = _gradients_call(n_in, target, codes, n_c, G, alpha, want_loss)
+    _input_grads(n_in, GH, syn1, cand, 0, n_c, G, d, True)
+    _output_updates(H, n_in, syn1, cand, 0, n_c, G, d)
     return loss
 
 
@@ -74,14 +100,14 @@ def step_hot(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, ca
             h = c + 1
         else:
             cand[c] = p
-    score_range(H, n_in, hot, cand, 0, h, G, d)
-    score_range(H, n_in, syn1, cand, h, n_c, G, d)
-    loss = _gradients(n_in, target, codes, n_c, G, alpha, want_loss)
+    _score_range(H, n_in, hot, cand, 0, h, G, d)
+    _score_range(H, n_in, syn1, cand, h, n_c, G, d)
+    loss = _gradients_call(n_in, target, codes, n_c, G, alpha, want_loss)
     # GH from the rows before they move, then the rows
-    input_grads(n_in, GH, hot, cand, 0, h, G, d, True)
-    input_grads(n_in, GH, syn1, cand, h, n_c, G, d, False)
-    output_updates(H, n_in, hot, cand, 0, h, G, d)
-    output_updates(H, n_in, syn1, cand, h, n_c, G, d)
+    _input_grads(n_in, GH, hot, cand, 0, h, G, d, True)
+    _input_grads(n_in, GH, syn1, cand, h, n_c, G, d, False)
+    _output_updates(H, n_in, hot, cand, 0, h, G, d)
+    _output_updates(H, n_in, syn1, cand, h, n_c, G, d)
     return loss
 
 
@@ -111,3 +137,6 @@ def merge_hot(syn1, hot, base, hot_lo, n_hot, d):
             syn1[hot_lo + r, j] = v
             hot[r, j] = v
             base[r, j] = v
+
+
+_gradients_call = njit(**_CALLED)(_gradients.py_func)

@@ -139,4 +139,5 @@ def merge_hot(syn1, hot, base, hot_lo, n_hot, d):
             base[r, j] = v
 
 
+# the gradients of step_hot and step_called, called as their loops are (see _CALLED above)
 _gradients_call = njit(**_CALLED)(_gradients.py_func)

@@ -1,16 +1,19 @@
 """Skip-gram and CBOW over one sentence, and the prange kernel over token blocks.
 
 One compiled kernel per (model, loss, batched, subwords): ``train_blocks`` asks
-Numba for those four as compile-time literals, and two small tables (:func:`sentence`
-for the model, :func:`loss_step` for the loss) pick the code at typing time,
-so a run compiles only the path it uses, and each path is cached on disk
-under its own signature.
+Numba for those four as compile-time literals, and :func:`sentence` picks the code
+at typing time: the sentence loop of the model from one small table, with the
+step functions of the loss (another, ``LOSS_STEPS``) bound into a copy of it
+(:func:`_loop_for`). A run compiles only the path it uses, and each path is
+cached on disk under its own signature.
 
 The Python trainer splits each stretch of the token stream into several blocks
 per thread and calls :func:`train_blocks` once per stretch; the learning rate
 falls linearly from ``alpha0`` to ``alpha1`` across the whole stretch, so the
 schedule stays in Python between calls.
 """
+import functools
+import types as types_module
 from collections import namedtuple
 
 import numba
@@ -71,11 +74,12 @@ def _literal(code, what):
 
 
 def loss_step(loss, H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss):
-    """The loss table, resolved while Numba types the caller (``loss`` a literal code)."""
+    """The loss table as one Numba-callable function (``loss`` a literal code), for code outside the
+    sentence loops (the loss tests); the loops call their loss's step directly (:func:`_loop_for`)."""
     raise NotImplementedError("loss_step is called from Numba code only")
 
 
-@overload(loss_step, inline="always", prefer_literal=True)
+@overload(loss_step, prefer_literal=True, jit_options={"fastmath": FASTMATH, "error_model": "numpy"})
 def _loss_step(loss, H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss):
     step = LOSS_STEPS[_literal(loss, "loss")]
 
@@ -84,47 +88,69 @@ def _loss_step(loss, H, n_in, GH, target, syn1, bias, tables, negative, alpha, s
     return impl
 
 
-def hot_step(loss, H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss, hot, hot_lo):
-    """:func:`loss_step` where hs reads the nodes from row hot_lo on from the thread's private ``hot``
-    rows (:func:`~fastw2v.kernels.hs.step_hot`); the other losses ignore hot and hot_lo.
+# ---------------------------------------------------------------- the steps a sentence loop calls
+# The sentence loops below call loss_step, hot_step, cbow_hot_step and window_step with the loss code
+# first. Those names are bound, per loss, to the plain inline functions _steps_for builds, in a copy of
+# the loop (_loop_for). They were inline overloads before: Numba types an inline overload's whole body
+# again (its own inlined callees included) each time type inference revisits the call, and compiles it
+# once more on the side; that was 15 s of a 35 s kernel compile. An inline function is inlined once.
 
-    Without private rows (hot_lo >= V - 1: one thread) hs takes the shared rows' code through the
-    same compiled loops as step_hot (:func:`~fastw2v.kernels.hs.step_called`): inline copies of
-    both doubled the skip-gram kernel's compile for the same speed. :func:`cbow_hot_step` keeps that
-    code inline, as one input row makes the calls cost about 10% at one thread.
+def _steps_for(code: int) -> dict:
+    """The step functions of loss ``code`` under the names the sentence loops call; each takes the
+    loss code first and ignores it.
+
+    loss_step: one loss step (``ns.step``'s signature). hot_step: hs reads the inner nodes from row
+    hot_lo on from the thread's private ``hot`` rows (:func:`~fastw2v.kernels.hs.step_hot`); without
+    private rows (hot_lo >= V - 1: one thread) the shared rows' code through the same compiled loops
+    (:func:`~fastw2v.kernels.hs.step_called`: inline copies of both doubled the skip-gram kernel's
+    compile for the same speed); the other losses ignore hot and hot_lo. cbow_hot_step: the same with
+    hs's shared rows' code inline (:func:`~fastw2v.kernels.hs.step`), as one input row makes the calls
+    cost about 10% at one thread. window_step: see :func:`_window_step_doc`.
     """
-    raise NotImplementedError("hot_step is called from Numba code only")
+    step = LOSS_STEPS[code]
+    can_share = code in (NS, NCE)
+    corrected = code == NCE
 
+    @njit(inline="always")
+    def loss_step(loss, H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss):
+        return step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss)
 
-def cbow_hot_step(loss, H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss, hot,
-                  hot_lo):
-    """:func:`hot_step` with hs's shared rows' code inline (:func:`~fastw2v.kernels.hs.step`)."""
-    raise NotImplementedError("cbow_hot_step is called from Numba code only")
-
-
-def _hot_overload(shared_step):
-    def ov(loss, H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss, hot, hot_lo):
-        code = _literal(loss, "loss")
-        if code == HS:
-            def impl(loss, H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss,
-                     hot, hot_lo):
+    if code == HS:
+        def with_private_rows(shared):
+            @njit(inline="always")
+            def hot_step(loss, H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss,
+                         hot, hot_lo):
                 if hot_lo >= syn1.shape[0] - 1:  # no private rows (one thread): the shared rows' code
-                    return shared_step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G,
-                                       want_loss)
+                    return shared(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G,
+                                  want_loss)
                 return hs.step_hot(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G,
                                    want_loss, hot, hot_lo)
-            return impl
-        step = LOSS_STEPS[code]
-
-        def impl(loss, H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss, hot,
-                 hot_lo):
+            return hot_step
+        hot_step, cbow_hot_step = with_private_rows(hs.step_called), with_private_rows(hs.step)
+    else:
+        @njit(inline="always")
+        def hot_step(loss, H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss, hot,
+                     hot_lo):
             return step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss)
-        return impl
-    return ov
+        cbow_hot_step = hot_step
 
+    @njit(inline="always")
+    def window_step(loss, H, targets, m, GH, syn1, bias, tables, negative, alpha, state, cand, G, want_loss, share):
+        if can_share and share:
+            return _shared_noise_step(H, targets, m, GH, syn1, bias, tables, negative, alpha, state, cand, G,
+                                      want_loss, corrected)
+        d = H.shape[1]
+        lv = 0.0
+        for q in range(d):
+            GH[0, q] = 0.0
+        for r in range(m):  # GH[1] takes each pair's gradient, GH[0] their sum
+            lv += step(H[0:1], 1, GH[1:2], targets[r], syn1, bias, tables, negative, alpha, state, cand, G,
+                       want_loss)
+            for q in range(d):
+                GH[0, q] += GH[1, q]
+        return lv
 
-overload(hot_step, inline="always", prefer_literal=True)(_hot_overload(hs.step_called))
-overload(cbow_hot_step, inline="always", prefer_literal=True)(_hot_overload(hs.step))
+    return {"loss_step": loss_step, "hot_step": hot_step, "cbow_hot_step": cbow_hot_step, "window_step": window_step}
 
 
 @njit(inline="always")
@@ -176,8 +202,10 @@ def _sg_batched(model, loss, batched, subwords, sent, n, syn0, syn1, bias, table
             continue
         counter += 1
         want = counter % settings.loss_every == 0
-        lv = hot_step(loss, H, n_in, GH, sent[i], syn1, bias, tables, settings.negative, alpha, state, cand, G,
-                      want, hot, hot_lo)
+        # int64: n_in starts as a literal 0 while Numba types this loop, and hs's called loops would be
+        # compiled for that type too
+        lv = hot_step(loss, H, np.int64(n_in), GH, sent[i], syn1, bias, tables, settings.negative, alpha, state,
+                      cand, G, want, hot, hot_lo)
         if n_hot > 0 and counter % HOT_MERGE_EVERY == 0:
             hs.merge_hot(syn1, hot, hot_base, hot_lo, n_hot, d)
         _scatter(syn0, ctx, GH, n_in, d)
@@ -355,39 +383,19 @@ def _shared_noise_step(H, targets, m, GH, syn1, bias, tables, negative, alpha, s
     return loss
 
 
-def window_step(loss, H, targets, m, GH, syn1, bias, tables, negative, alpha, state, cand, G, want_loss, share):
-    """One composed input H[0] predicting the m words targets[:m]; its summed gradient into GH[0].
+#: the names the sentence loops call; each copy of a loop has them bound to its loss's functions
+hot_step = cbow_hot_step = window_step = None
+
+
+def _window_step_doc():
+    """window_step (built by :func:`_steps_for`): one composed input H[0] predicting the m words
+    targets[:m]; its summed gradient into GH[0].
 
     By default one loss step per pair, each with its own noise draws, as
     fastText. With ``share`` (ns and nce only) the m pairs share one set of k
     draws (:func:`_shared_noise_step`): about (m + k) instead of m (1 + k)
     output rows per window. Returns the summed loss.
     """
-    raise NotImplementedError("window_step is called from Numba code only")
-
-
-@overload(window_step, inline="always", prefer_literal=True)
-def _window_step(loss, H, targets, m, GH, syn1, bias, tables, negative, alpha, state, cand, G, want_loss, share):
-    code = _literal(loss, "loss")
-    step = LOSS_STEPS[code]
-    can_share = code in (NS, NCE)
-    corrected = code == NCE
-
-    def impl(loss, H, targets, m, GH, syn1, bias, tables, negative, alpha, state, cand, G, want_loss, share):
-        if can_share and share:
-            return _shared_noise_step(H, targets, m, GH, syn1, bias, tables, negative, alpha, state, cand, G,
-                                      want_loss, corrected)
-        d = H.shape[1]
-        lv = 0.0
-        for q in range(d):
-            GH[0, q] = 0.0
-        for r in range(m):  # GH[1] takes each pair's gradient, GH[0] their sum
-            lv += step(H[0:1], 1, GH[1:2], targets[r], syn1, bias, tables, negative, alpha, state, cand, G,
-                       want_loss)
-            for q in range(d):
-                GH[0, q] += GH[1, q]
-        return lv
-    return impl
 
 
 def _sg_sub_batched(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, sub, settings, alpha, state,
@@ -498,8 +506,19 @@ def sentence(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, 
 @overload(sentence, prefer_literal=True, jit_options={"fastmath": FASTMATH, "error_model": "numpy", **NOALIAS})
 def _sentence(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, sub, settings, alpha, state,
               scratch, t, counter, out):
-    _literal(loss, "loss")
-    return SENTENCE_LOOPS[_literal(model, "model"), _literal(batched, "batched"), _literal(subwords, "subwords")]
+    return _loop_for(_literal(model, "model"), _literal(loss, "loss"), _literal(batched, "batched"),
+                     _literal(subwords, "subwords"))
+
+
+@functools.lru_cache(maxsize=None)
+def _loop_for(model: int, loss: int, batched: bool, subwords: bool):
+    """A copy of the sentence loop of (model, batched, subwords) whose step names (loss_step, hot_step,
+    cbow_hot_step, window_step) are the inline functions of ``loss`` (:func:`_steps_for`)."""
+    loop = SENTENCE_LOOPS[model, batched, subwords]
+    bound = types_module.FunctionType(loop.__code__, {**loop.__globals__, **_steps_for(loss)}, loop.__name__,
+                                      loop.__defaults__, loop.__closure__)
+    bound.__doc__ = loop.__doc__
+    return bound
 
 
 @njit(parallel=True, fastmath=FASTMATH, error_model="numpy", cache=True)
@@ -533,7 +552,9 @@ def train_blocks(tokens, starts, block_sent, syn0, syn1, bias, tables, keep_prob
     c_lo = starts[block_sent[0]]
     c_span = max(starts[block_sent[n_blocks]] - c_lo, 1)
     for b in prange(n_blocks):
-        _train_block(b, tokens, starts, block_sent, syn0, syn1, bias, tables, keep_prob, model, loss, batched,
+        # int64: Numba types this call once with the loop's int64 index and again, in the parallel
+        # loop's own function, with a uint64 one; the same type both times compiles the block once
+        _train_block(np.int64(b), tokens, starts, block_sent, syn0, syn1, bias, tables, keep_prob, model, loss, batched,
                      subwords, sub, settings, alpha0, alpha1, c_lo, c_span, states, scratch, stats)
 
 

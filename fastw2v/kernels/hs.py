@@ -32,6 +32,11 @@ _CALLED = dict(fastmath=FASTMATH, error_model="numpy", cache=True, **NOALIAS)
 _score_range = njit(**_CALLED)(score_range.py_func)
 _input_grads = njit(**_CALLED)(input_grads.py_func)
 _output_updates = njit(**_CALLED)(output_updates.py_func)
+# The calls' arguments are plain int64 and bool: Numba compiles a called function once per argument
+# types, a literal is a type of its own, and a counter that starts at 0 is a literal 0 while type
+# inference is still working on the caller (the sg-hs kernel compiled each loop five times, not once)
+_ZERO = np.int64(0)
+_TRUE = np.bool_(True)
 
 
 @njit(inline="always")
@@ -56,10 +61,11 @@ def step_called(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state,
     n_c = lens[target]
     for c in range(n_c):
         cand[c] = points[target, c]
-    _score_range(H, n_in, syn1, cand, 0, n_c, G, d)
-    loss = _gradients_call(n_in, target, codes, n_c, G, alpha, want_loss)
-    _input_grads(n_in, GH, syn1, cand, 0, n_c, G, d, True)
-    _output_updates(H, n_in, syn1, cand, 0, n_c, G, d)
+    first, last, zero = _ZERO, np.int64(n_c), _TRUE
+    _score_range(H, n_in, syn1, cand, first, last, G, d)
+    loss = _gradients_call(n_in, target, codes, last, G, alpha, want_loss)
+    _input_grads(n_in, GH, syn1, cand, first, last, G, d, zero)
+    _output_updates(H, n_in, syn1, cand, first, last, G, d)
     return loss
 
 
@@ -101,14 +107,15 @@ def step_hot(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, ca
             h = c + 1
         else:
             cand[c] = p
-    _score_range(H, n_in, hot, cand, 0, h, G, d)
-    _score_range(H, n_in, syn1, cand, h, n_c, G, d)
-    loss = _gradients_call(n_in, target, codes, n_c, G, alpha, want_loss)
+    first, mid, last, zero = _ZERO, np.int64(h), np.int64(n_c), _TRUE
+    _score_range(H, n_in, hot, cand, first, mid, G, d)
+    _score_range(H, n_in, syn1, cand, mid, last, G, d)
+    loss = _gradients_call(n_in, target, codes, last, G, alpha, want_loss)
     # GH from the rows before they move, then the rows
-    _input_grads(n_in, GH, hot, cand, 0, h, G, d, True)
-    _input_grads(n_in, GH, syn1, cand, h, n_c, G, d, False)
-    _output_updates(H, n_in, hot, cand, 0, h, G, d)
-    _output_updates(H, n_in, syn1, cand, h, n_c, G, d)
+    _input_grads(n_in, GH, hot, cand, first, mid, G, d, zero)
+    _input_grads(n_in, GH, syn1, cand, mid, last, G, d, not zero)
+    _output_updates(H, n_in, hot, cand, first, mid, G, d)
+    _output_updates(H, n_in, syn1, cand, mid, last, G, d)
     return loss
 
 

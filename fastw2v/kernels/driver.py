@@ -105,7 +105,11 @@ def _steps_for(code: int) -> dict:
     (:func:`~fastw2v.kernels.hs.step_called`: inline copies of both doubled the skip-gram kernel's
     compile for the same speed); the other losses ignore hot and hot_lo. cbow_hot_step: the same with
     hs's shared rows' code inline (:func:`~fastw2v.kernels.hs.step`), as one input row makes the calls
-    cost about 10% at one thread. window_step: see :func:`_window_step_doc`.
+    cost about 10% at one thread. window_step (subword skip-gram): one composed input H[0] predicting
+    the m words targets[:m], its summed gradient into GH[0], the summed loss returned; by default one
+    loss step per pair, each with its own noise draws, as fastText; with ``share`` (ns and nce only) the
+    m pairs share one set of k draws (:func:`_shared_noise_step`): about (m + k) instead of m (1 + k)
+    output rows per window.
     """
     step = LOSS_STEPS[code]
     can_share = code in (NS, NCE)
@@ -385,17 +389,6 @@ def _shared_noise_step(H, targets, m, GH, syn1, bias, tables, negative, alpha, s
 
 #: the names the sentence loops call; each copy of a loop has them bound to its loss's functions
 hot_step = cbow_hot_step = window_step = None
-
-
-def _window_step_doc():
-    """window_step (built by :func:`_steps_for`): one composed input H[0] predicting the m words
-    targets[:m]; its summed gradient into GH[0].
-
-    By default one loss step per pair, each with its own noise draws, as
-    fastText. With ``share`` (ns and nce only) the m pairs share one set of k
-    draws (:func:`_shared_noise_step`): about (m + k) instead of m (1 + k)
-    output rows per window. Returns the summed loss.
-    """
 
 
 def _sg_sub_batched(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, sub, settings, alpha, state,

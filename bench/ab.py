@@ -32,6 +32,8 @@ CASES = {  # name: train options
     "cbow-ns-300": ["--model", "cbow", "--loss", "ns", "--dim", "300"],
     "sg-ns-300": ["--model", "sg", "--loss", "ns", "--dim", "300"],
     "cbow-hs-100": ["--model", "cbow", "--loss", "hs", "--dim", "100"],
+    "cbow-hs-300": ["--model", "cbow", "--loss", "hs", "--dim", "300"],
+    "cbow-ns15-300": ["--model", "cbow", "--loss", "ns", "--negative", "15", "--dim", "300"],
     "sg-ns15-w10-100": ["--model", "sg", "--loss", "ns", "--negative", "15", "--window", "10", "--dim", "100"],
 }
 FLAG = Path("/tmp/timing_busy")

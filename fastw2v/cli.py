@@ -219,8 +219,8 @@ def refuse_clobbering(inputs, outputs, may_replace=()):
 @click.option("--max-sentence-length", type=int, default=10000, show_default=True)
 @click.option("--noise", type=click.Choice(list(NOISES)), default="unigram", show_default=True)
 @click.option("--batch/--exact", default=True, show_default=True,
-              help="--batch shares the noise draws of a centre word across its context (fast); "
-                   "--exact draws them per pair, as word2vec C.")
+              help="--batch shares the noise draws of a centre word across its context (skip-gram) or of 4 "
+                   "consecutive centre words (CBOW with ns/nce) (fast); --exact draws them per pair, as word2vec C.")
 @click.option("--vectors", type=click.Choice(list(VECTOR_CHOICES)), default="in", show_default=True,
               help="What text/binary outputs hold: input, output or summed vectors.")
 @click.option("--subwords/--no-subwords", default=False, show_default=True,

@@ -106,6 +106,8 @@ def max_candidates(tables: Tables, cfg: TrainConfig) -> int:
         return max(1, int(tables.hs_points.shape[1]))
     if cfg.ngrams and cfg.share_noise and cfg.model == "sg" and cfg.batch and cfg.loss in ("ns", "nce"):
         return 2 * cfg.window + max(cfg.negative, 1)  # a whole window's true words and the shared draws
+    if cfg.model == "cbow" and cfg.batch and not cfg.ngrams and cfg.loss in ("ns", "nce"):
+        return driver.CBOW_BLOCK + max(cfg.negative, 1)  # a block's centre words and the shared draws
     return 1 + max(cfg.negative, 1)
 
 
@@ -325,8 +327,9 @@ class KernelRunner:
         self.tables = build_tables(counts, cfg)
         self.keep_prob = keep_probabilities(counts, cfg.sample)
         model, loss = cfg.kernel_codes()
-        # cbow ignores batched: one compiled kernel serves --batch and --exact
-        self.codes = (model, loss, bool(cfg.batch) if cfg.model == "sg" else True, cfg.ngrams)
+        # CBOW with hs or softmax ignores batched: one compiled kernel serves --batch and --exact
+        blocks = cfg.model == "sg" or (cfg.loss in ("ns", "nce") and not cfg.ngrams)
+        self.codes = (model, loss, bool(cfg.batch) if blocks else True, cfg.ngrams)
         if cfg.ngrams:
             if subwords is None:
                 raise ValueError("cfg.subwords needs the vocabulary's subword table")

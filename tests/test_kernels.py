@@ -113,9 +113,62 @@ def test_ns_step_repeated_draws_update_sequentially(n_in):
     assert abs(loss - loss_ref) < 1e-4
 
 
+def ref_block(H, targets, syn1, bias, logq, negs, alpha, corrected):
+    """CBOW's block (ns, or nce when ``corrected``): row r of H predicts targets[r] against the
+    shared draws negs, a draw equal to row r's target skipped for row r. Returns (GH, new syn1, new bias)."""
+    H = H.astype(np.float64)
+    Ut, Un = syn1[targets].astype(np.float64), syn1[negs].astype(np.float64)
+    zt = (H * Ut).sum(axis=1)
+    zn = H @ Un.T
+    if corrected:
+        zt = zt + bias[targets] - logq[targets]
+        zn = zn + bias[negs] - logq[negs]
+    gt = alpha * (1.0 - sigmoid(zt))
+    gn = -alpha * sigmoid(zn)
+    gn[np.asarray(targets)[:, None] == np.asarray(negs)[None, :]] = 0.0
+    GH = gt[:, None] * Ut + gn @ Un
+    syn1, bias = syn1.copy(), bias.astype(np.float64).copy()
+    for r, t in enumerate(targets):
+        syn1[t] += gt[r] * H[r]
+        if corrected:
+            bias[t] += gt[r]
+    for c, w in enumerate(negs):
+        syn1[w] += gn[:, c] @ H
+        if corrected:
+            bias[w] += gn[:, c].sum()
+    return GH, syn1, bias
+
+
+def ref_cbow_blocks(sent, syn0, syn1, bias, tables, window, alpha, state, corrected):
+    """Replays the batched CBOW loop: CBOW_BLOCK centre words at a time, each block's means taken
+    before its updates and one set of K draws shared by the block."""
+    prob, alias = tables.noise_prob, tables.noise_alias
+    syn0, syn1 = syn0.astype(np.float64).copy(), syn1.astype(np.float64).copy()
+    n, block = len(sent), min(driver.CBOW_BLOCK, 2 * window)
+    if n < 2:
+        return syn0, syn1, bias
+    for i0 in range(0, n, block):
+        centres = range(i0, min(n, i0 + block))
+        ctxs = []
+        for i in centres:
+            half = window - randbelow(state, window)
+            ctxs.append([sent[j] for j in range(max(0, i - half), min(n, i + half + 1)) if j != i])
+        H = np.array([syn0[c].mean(axis=0) for c in ctxs])
+        negs = [alias_draw(prob, alias, state) for _ in range(K)]
+        GH, syn1, bias = ref_block(H, [sent[i] for i in centres], syn1, bias, tables.noise_logq, negs, alpha,
+                                   corrected)
+        for ctx, g in zip(ctxs, GH):
+            for w in ctx:
+                syn0[w] += g
+    return syn0, syn1, bias
+
+
 def ref_sentence(model, sent, syn0, syn1, tables, window, alpha, batched, state):
     """Replays sg_sentence / cbow_sentence with the same random draws."""
     prob, alias = tables.noise_prob, tables.noise_alias
+    if model == "cbow" and batched:
+        syn0, syn1, _ = ref_cbow_blocks(sent, syn0, syn1, np.zeros(len(syn1)), tables, window, alpha, state, False)
+        return syn0, syn1
     syn0 = syn0.astype(np.float64).copy()
     syn1 = syn1.astype(np.float64).copy()
     n = len(sent)
@@ -142,7 +195,8 @@ def ref_sentence(model, sent, syn0, syn1, tables, window, alpha, batched, state)
     return syn0, syn1
 
 
-def _sentence(model, loss, batched, sent, syn0, syn1, tables, settings, alpha, state, max_cand, subwords, sub):
+def _sentence(model, loss, batched, sent, syn0, syn1, tables, settings, alpha, state, max_cand, subwords, sub,
+              bias=None):
     """Train one sentence through the production kernel ``train_blocks`` (one block, no subsampling).
 
     With every keep probability 1 and alpha0 = alpha1 the kernel calls ``sentence`` once with this
@@ -160,13 +214,14 @@ def _sentence(model, loss, batched, sent, syn0, syn1, tables, settings, alpha, s
     scratch = driver.make_scratch(numba.config.NUMBA_NUM_THREADS, len(sent), settings.window, syn0.shape[1],
                                   max_cand)
     driver.train_blocks(_read_only(np.asarray(sent, dtype=np.int32)), _read_only(starts),
-                        np.array([0, 1], dtype=np.int64), syn0, syn1, np.zeros(V, np.float32), tables,
+                        np.array([0, 1], dtype=np.int64), syn0, syn1,
+                        np.zeros(V, np.float32) if bias is None else bias, tables,
                         np.ones(V, np.float32), model, loss, batched, subwords, sub, settings, float(alpha),
                         float(alpha), states, scratch, driver.make_stats(1))
     state[:] = states[0]
 
 
-@pytest.mark.parametrize("model,batched", [("sg", True), ("sg", False), ("cbow", True)])
+@pytest.mark.parametrize("model,batched", [("sg", True), ("sg", False), ("cbow", True), ("cbow", False)])
 def test_sentence_kernels_equal_reference(model, batched):
     syn0, syn1, tables = setup(1)
     sent = np.array([3, 7, 1, 0, 7, 12, 5, 2, 9], dtype=np.int32)
@@ -176,10 +231,38 @@ def test_sentence_kernels_equal_reference(model, batched):
     ref0, ref1 = ref_sentence(model, list(sent), syn0, syn1, tables, window, alpha, batched, st_ref)
     st = seed_states(5, 1)[0]
     _sentence(driver.SG if model == "sg" else driver.CBOW, driver.NS, batched, sent, syn0, syn1, tables,
-              driver.Settings(window, K, 1), np.float32(alpha), st, K + 1, False, driver.no_subwords())
+              driver.Settings(window, K, 1), np.float32(alpha), st, driver.CBOW_BLOCK + K, False,
+              driver.no_subwords())
     assert np.abs(syn0 - ref0).max() < 1e-5
     assert np.abs(syn1 - ref1).max() < 1e-5
     assert st[0] == st_ref[0]  # same number of draws
+
+
+@pytest.mark.parametrize("n,window,loss", [(11, 3, "ns"), (7, 1, "ns"), (9, 2, "nce"), (1, 3, "ns")])
+def test_cbow_blocks_equal_reference(n, window, loss):
+    """Batched CBOW (ns, nce): blocks of CBOW_BLOCK centre words (2 with window 1; a short last block;
+    a one-word sentence trains nothing), each a row of one shared-noise block; d = 37 runs the
+    register tiles' remainders; a word repeated in the sentence is a target twice in a block and
+    a draw of its own and of others' blocks."""
+    d = 37
+    rng = np.random.default_rng(7)
+    syn0 = (rng.normal(size=(V, d)) * 0.3).astype(np.float32)
+    syn1 = (rng.normal(size=(V, d)) * 0.3).astype(np.float32)
+    bias = (rng.normal(size=V) * 0.1).astype(np.float32)
+    _, _, tables = setup()
+    sent = np.array([0, 1, 0, 2, 1, 0, 3, 4, 0, 1, 5][:n], dtype=np.int32)
+    corrected = loss == "nce"
+    st_ref = seed_states(9, 1)[0]
+    ref0, ref1, refb = ref_cbow_blocks(list(sent), syn0, syn1, bias, tables, window, 0.05, st_ref, corrected)
+    st = seed_states(9, 1)[0]
+    _sentence(driver.CBOW, driver.NCE if corrected else driver.NS, True, sent, syn0, syn1, tables,
+              driver.Settings(window, K, 1), np.float32(0.05), st, driver.CBOW_BLOCK + K, False,
+              driver.no_subwords(), bias=bias)
+    assert np.abs(syn0 - ref0).max() < 1e-5
+    assert np.abs(syn1 - ref1).max() < 1e-5
+    if corrected:
+        assert np.abs(bias - refb).max() < 1e-5
+    assert st[0] == st_ref[0]
 
 
 def test_one_thread_is_bit_identical_and_seed_matters(small_corpus):

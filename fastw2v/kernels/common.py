@@ -288,6 +288,69 @@ def sigmoid_scores(H, n_in, target, syn1, bias, logq, cand, n_c, G, alpha, corre
 
 
 @njit(inline="always")
+def sigmoid_block(H, n_in, GH, syn1, bias, tables, negative, alpha, state, cand, G, want_loss, corrected):
+    """Negative sampling (NCE when ``corrected``) for n_in examples with targets of their own.
+
+    Row r of H (n_in, d) predicts cand[r] (the caller fills cand[:n_in]); the k noise draws,
+    cand[n_in:n_in + k], are shared by every row. G[r, r] is row r's target's gradient and
+    G[r, n_in:] its draws'; the other targets' columns are not scored (no row is a negative of
+    another's target). A draw equal to row r's target gets no gradient from row r. The draws'
+    products are one tiled block (every draw's row loaded once for the n_in rows); each target's
+    row is used by its own row only. GH[r] is row r's input gradient, from the rows before they move.
+    Returns the summed loss (when ``want_loss``).
+    """
+    d = H.shape[1]
+    logq = tables.noise_logq
+    n_c = n_in + negative
+    for s in range(negative):
+        cand[n_in + s] = alias_draw(tables.noise_prob, tables.noise_alias, state)
+    for r in range(n_in):
+        G[r, r] = dot_rows(H, r, syn1, cand[r], d)
+    score_range(H, n_in, syn1, cand, n_in, n_c, G, d)
+    loss = 0.0
+    for r in range(n_in):
+        t = cand[r]
+        z = G[r, r]
+        if corrected:
+            z = z + bias[t] - logq[t]
+        f, l_pos, l_neg = sigmoid_and_softplus(z)
+        G[r, r] = (1.0 - f) * alpha
+        if want_loss:
+            loss += l_pos
+        for c in range(n_in, n_c):
+            w = cand[c]
+            if w == t:
+                G[r, c] = 0.0
+                continue
+            z = G[r, c]
+            if corrected:
+                z = z + bias[w] - logq[w]
+            f, l_pos, l_neg = sigmoid_and_softplus(z)
+            G[r, c] = -f * alpha
+            if want_loss:
+                loss += l_neg
+    input_grads(n_in, GH, syn1, cand, n_in, n_c, G, d, True)
+    for r in range(n_in):
+        g, t = G[r, r], cand[r]
+        for j in range(d):
+            GH[r, j] += g * syn1[t, j]
+    output_updates(H, n_in, syn1, cand, n_in, n_c, G, d)
+    for r in range(n_in):
+        g, t = G[r, r], cand[r]
+        for j in range(d):
+            syn1[t, j] += g * H[r, j]
+    if corrected:
+        for r in range(n_in):
+            bias[cand[r]] += G[r, r]
+        for c in range(n_in, n_c):
+            g = 0.0
+            for r in range(n_in):
+                g += G[r, c]
+            bias[cand[c]] += g
+    return loss
+
+
+@njit(inline="always")
 def apply_batch(H, n_in, GH, syn1, cand, n_c, G, d):
     """Shared tail of every loss: GH = G @ U (old U), then U += G^T @ H.
 

@@ -24,7 +24,7 @@ from numba.extending import overload
 
 from ..config import LOSSES, MODELS
 from . import hs, ns, sampled
-from .common import FASTMATH, NOALIAS, apply_batch, corrected_logit, dot_rows, sigmoid_and_softplus
+from .common import FASTMATH, NOALIAS, apply_batch, corrected_logit, dot_rows, sigmoid_and_softplus, sigmoid_block
 from .rng import randbelow, uniform
 from ..sampler import alias_draw
 
@@ -288,6 +288,66 @@ def _cbow(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, sub
     return counter
 
 
+#: centre words CBOW trains as one block (ns and nce): their means share one set of noise draws
+CBOW_BLOCK = 4
+
+
+def _cbow_block(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, sub, settings, alpha, state,
+                scratch, t, counter, out):
+    """CBOW over one subsampled sentence, CBOW_BLOCK consecutive centre words at a time (ns and nce).
+
+    The block's context means are the rows of H, each predicting its own centre word, all against
+    one shared set of k noise draws (:func:`~fastw2v.kernels.common.sigmoid_block`): each draw's
+    output row is loaded once for the block, not once per centre word. Every mean is taken before
+    the block's updates (as batched skip-gram's window rows are). ctx[b] keeps centre b's reduced
+    window for the scatter.
+    """
+    d = syn0.shape[1]
+    ctx, H, GH, cand, G = scratch.ctx[t], scratch.H[t], scratch.GH[t], scratch.cand[t], scratch.G[t]
+    window = settings.window
+    block = min(CBOW_BLOCK, 2 * window)
+    corrected = loss == NCE
+    if n < 2:
+        return counter  # no centre word has a context
+    i0 = 0
+    while i0 < n:
+        m = min(block, n - i0)
+        want = False
+        for b in range(m):
+            i = i0 + b
+            half = window - randbelow(state, window)
+            ctx[b] = half
+            for q in range(d):
+                H[b, q] = 0.0
+            lo, hi = max(0, i - half), min(n, i + half + 1)
+            for j in range(lo, hi):
+                if j != i:
+                    w = sent[j]
+                    for q in range(d):
+                        H[b, q] += syn0[w, q]
+            inv = np.float32(1.0 / (hi - lo - 1))
+            for q in range(d):
+                H[b, q] *= inv
+            cand[b] = sent[i]
+            counter += 1
+            if counter % settings.loss_every == 0:
+                want = True
+        lv = sigmoid_block(H, np.int64(m), GH, syn1, bias, tables, settings.negative, alpha, state, cand, G, want,
+                           corrected)
+        for b in range(m):
+            i = i0 + b
+            half = ctx[b]
+            for j in range(max(0, i - half), min(n, i + half + 1)):
+                if j != i:
+                    _add_row(syn0[sent[j]], GH[b], d)  # the mean's gradient, unscaled, to every context row
+        if want:
+            out[ST_LOSS] += lv
+            out[ST_LOSS_N] += m
+        out[ST_EXAMPLES] += m
+        i0 += m
+    return counter
+
+
 # ---------------------------------------------------------------- subwords
 # With character n-grams (fastText) a word's input vector is the mean of the rows
 # sub.ptr/sub.ids list for it: its own row, then one row per hashed n-gram. The
@@ -480,7 +540,8 @@ def _cbow_sub(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables,
     return counter
 
 
-#: the model table: (model, batched, subwords) -> sentence loop (CBOW has one input per example either way)
+#: the model table: (model, batched, subwords) -> sentence loop; :func:`_loop_for` swaps in :func:`_cbow_block`
+#: for batched CBOW with ns or nce (hs and softmax have no shared draws to batch)
 SENTENCE_LOOPS = {(SG, True, False): _sg_batched, (SG, False, False): _sg_exact,
                   (CBOW, True, False): _cbow, (CBOW, False, False): _cbow,
                   (SG, True, True): _sg_sub_batched, (SG, False, True): _sg_sub_exact,
@@ -506,8 +567,11 @@ def _sentence(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables,
 @functools.lru_cache(maxsize=None)
 def _loop_for(model: int, loss: int, batched: bool, subwords: bool):
     """A copy of the sentence loop of (model, batched, subwords) whose step names (loss_step, hot_step,
-    cbow_hot_step, window_step) are the inline functions of ``loss`` (:func:`_steps_for`)."""
+    cbow_hot_step, window_step) are the inline functions of ``loss`` (:func:`_steps_for`); batched CBOW
+    with ns or nce takes :func:`_cbow_block`."""
     loop = SENTENCE_LOOPS[model, batched, subwords]
+    if loop is _cbow and batched and loss in (NS, NCE):
+        loop = _cbow_block
     bound = types_module.FunctionType(loop.__code__, {**loop.__globals__, **_steps_for(loss)}, loop.__name__,
                                       loop.__defaults__, loop.__closure__)
     bound.__doc__ = loop.__doc__

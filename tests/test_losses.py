@@ -206,6 +206,37 @@ def test_merging_private_rows_adds_every_threads_changes():
     assert np.array_equal(syn1[rest], orig[rest])
 
 
+@njit(cache=True)
+def _merge_due(syn1, hot, base, hot_lo, n_hot, counter, every):
+    hs.merge_due(syn1, hot, base, hot_lo, n_hot, syn1.shape[1], counter, every)
+
+
+@pytest.mark.parametrize("n_hot", [20, hs.HOT_TOP, 3])
+def test_merge_due_merges_the_most_visited_rows_more_often(n_hot):
+    """Between merges of every private row, the HOT_TOP most visited (the last rows: the root is the
+    last inner node) are merged every ``every`` centre words; other counters merge nothing."""
+    rng = np.random.default_rng(1)
+    every = 16
+    syn1 = rng.normal(size=(V, D)).astype(np.float32)
+    lo = V - 1 - n_hot
+    hot, base = (np.zeros((n_hot, D), np.float32) for _ in range(2))
+    _load_hot(syn1, hot, base, lo, n_hot)
+    top = max(0, n_hot - hs.HOT_TOP)  # the first private row of the top tier
+    for counter in range(1, 2 * hs.HOT_ALL_EVERY * every + 1):
+        before = syn1.copy()
+        hot += np.float32(0.01)  # this thread's step moved every private row
+        _merge_due(syn1, hot, base, lo, n_hot, counter, every)
+        merged = np.flatnonzero(np.any(syn1 != before, axis=1)) - lo
+        if counter % (hs.HOT_ALL_EVERY * every) == 0:
+            assert list(merged) == list(range(n_hot))
+            assert np.allclose(syn1[lo:V - 1], hot, atol=1e-6)
+        elif counter % every == 0:
+            assert list(merged) == list(range(top, n_hot))
+        else:
+            assert len(merged) == 0
+    assert np.allclose(syn1[lo:V - 1], hot, atol=1e-5)  # the last counter merged every row: nothing lost
+
+
 @pytest.mark.parametrize("model", ["sg", "cbow"])
 def test_hs_with_private_root_rows_matches_shared_rows_on_one_thread(model):
     """The production kernel over 300 tokens in one block (one thread): private root rows, merged

@@ -55,11 +55,12 @@ Subwords = namedtuple("Subwords", "ptr ids")
 #: integer settings the sentence loops read
 #: (share_noise: subword skip-gram with ns/nce shares one set of noise draws across a window;
 #: hot_rows: batched skip-gram and CBOW with hs keep that many inner nodes nearest the root in thread-private
-#: copies, merged into syn1 every HOT_MERGE_EVERY centre words and at the end of every block)
+#: copies, merged into syn1 by :func:`~fastw2v.kernels.hs.merge_due` and at the end of every block)
 Settings = namedtuple("Settings", "window negative loss_every share_noise hot_rows", defaults=(0, 0))
-#: centre words between a thread's merges of its private root rows: every 16 held skip-gram hs quality
-#: on the text8 sample (WordSim-353 0.575 and analogy 0.073 over 5 seeds, against 0.571 and 0.072 with
-#: shared rows); every 64 lost 0.02 of WordSim-353
+#: centre words between a thread's merges of its most visited private root rows (hs.HOT_TOP of them; all
+#: of them hs.HOT_ALL_EVERY times less often): every 16 for every row held skip-gram hs quality on the
+#: text8 sample (WordSim-353 0.575 and analogy 0.073 over 5 seeds, against 0.571 and 0.072 with shared
+#: rows); every 64 for every row lost 0.02 of WordSim-353
 HOT_MERGE_EVERY = 16
 #: the private root rows: the 64 inner nodes most visited (the top 6 levels of the tree and some). A timing
 #: probe that skipped the updates of each path's first 6 nodes ran 2 threads 1.7-1.9x as fast as one, against
@@ -210,8 +211,8 @@ def _sg_batched(model, loss, batched, subwords, sent, n, syn0, syn1, bias, table
         # compiled for that type too
         lv = hot_step(loss, H, np.int64(n_in), GH, sent[i], syn1, bias, tables, settings.negative, alpha, state,
                       cand, G, want, hot, hot_lo)
-        if n_hot > 0 and counter % HOT_MERGE_EVERY == 0:
-            hs.merge_hot(syn1, hot, hot_base, hot_lo, n_hot, d)
+        if n_hot > 0:
+            hs.merge_due(syn1, hot, hot_base, hot_lo, n_hot, d, counter, HOT_MERGE_EVERY)
         _scatter(syn0, ctx, GH, n_in, d)
         if want:
             out[ST_LOSS] += lv
@@ -276,8 +277,8 @@ def _cbow(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, sub
         want = counter % settings.loss_every == 0
         lv = cbow_hot_step(loss, H, 1, GH, sent[i], syn1, bias, tables, settings.negative, alpha, state, cand, G,
                            want, hot, hot_lo)
-        if n_hot > 0 and counter % HOT_MERGE_EVERY == 0:
-            hs.merge_hot(syn1, hot, hot_base, hot_lo, n_hot, d)
+        if n_hot > 0:
+            hs.merge_due(syn1, hot, hot_base, hot_lo, n_hot, d, counter, HOT_MERGE_EVERY)
         g = GH[0]
         for r in range(n_ctx):
             _add_row(syn0[ctx[r]], g, d)  # the mean's gradient, unscaled, to every context row

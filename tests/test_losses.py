@@ -211,30 +211,33 @@ def _merge_due(syn1, hot, base, hot_lo, n_hot, counter, every):
     hs.merge_due(syn1, hot, base, hot_lo, n_hot, syn1.shape[1], counter, every)
 
 
-@pytest.mark.parametrize("n_hot", [20, hs.HOT_TOP, 3])
+@pytest.mark.parametrize("n_hot", [100, hs.HOT_MID, 20, hs.HOT_TOP, 3])
 def test_merge_due_merges_the_most_visited_rows_more_often(n_hot):
-    """Between merges of every private row, the HOT_TOP most visited (the last rows: the root is the
-    last inner node) are merged every ``every`` centre words; other counters merge nothing."""
+    """The HOT_TOP most visited private rows (the last rows: the root is the last inner node) are merged
+    every ``every`` centre words, the HOT_MID most visited every HOT_MID_EVERY x every, all of them
+    every HOT_ALL_EVERY x every; other counters merge nothing, and every change reaches syn1."""
+    V1, d, every = n_hot + 7, 4, 16
     rng = np.random.default_rng(1)
-    every = 16
-    syn1 = rng.normal(size=(V, D)).astype(np.float32)
-    lo = V - 1 - n_hot
-    hot, base = (np.zeros((n_hot, D), np.float32) for _ in range(2))
+    syn1 = rng.normal(size=(V1, d)).astype(np.float32)
+    orig = syn1.copy()
+    lo = V1 - 1 - n_hot
+    hot, base = (np.zeros((n_hot, d), np.float32) for _ in range(2))
     _load_hot(syn1, hot, base, lo, n_hot)
-    top = max(0, n_hot - hs.HOT_TOP)  # the first private row of the top tier
     for counter in range(1, 2 * hs.HOT_ALL_EVERY * every + 1):
         before = syn1.copy()
         hot += np.float32(0.01)  # this thread's step moved every private row
         _merge_due(syn1, hot, base, lo, n_hot, counter, every)
-        merged = np.flatnonzero(np.any(syn1 != before, axis=1)) - lo
+        merged = list(np.flatnonzero(np.any(syn1 != before, axis=1)) - lo)
         if counter % (hs.HOT_ALL_EVERY * every) == 0:
-            assert list(merged) == list(range(n_hot))
-            assert np.allclose(syn1[lo:V - 1], hot, atol=1e-6)
+            assert merged == list(range(n_hot))
+        elif counter % (hs.HOT_MID_EVERY * every) == 0:
+            assert merged == list(range(max(0, n_hot - hs.HOT_MID), n_hot))
         elif counter % every == 0:
-            assert list(merged) == list(range(top, n_hot))
+            assert merged == list(range(max(0, n_hot - hs.HOT_TOP), n_hot))
         else:
-            assert len(merged) == 0
-    assert np.allclose(syn1[lo:V - 1], hot, atol=1e-5)  # the last counter merged every row: nothing lost
+            assert merged == []
+    assert np.allclose(syn1[lo:V1 - 1], hot, atol=1e-4)  # the last counter merged every row: nothing lost
+    assert np.array_equal(syn1[:lo], orig[:lo]) and np.array_equal(syn1[V1 - 1:], orig[V1 - 1:])
 
 
 @pytest.mark.parametrize("model", ["sg", "cbow"])

@@ -66,6 +66,11 @@ HOT_MERGE_EVERY = 16
 #: probe that skipped the updates of each path's first 6 nodes ran 2 threads 1.7-1.9x as fast as one, against
 #: 1.1-1.65x with every node shared
 HOT_ROWS = 64
+#: CBOW's private root rows (hs): with one input row per centre word, the shared rows below the top 64 still
+#: bounced between the cores enough that 1,024 private rows (merged in merge_due's tiers) trained 2 threads
+#: 1.20-1.30x faster at d 100 and 300 (skip-gram: 1.09-1.12x, and its analogy over 4 seeds fell 0.35 points,
+#: so it keeps 64)
+CBOW_HOT_ROWS = 1024
 
 
 def _literal(code, what):

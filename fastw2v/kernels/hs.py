@@ -171,7 +171,7 @@ def merge_due(syn1, hot, base, hot_lo, n_hot, d, counter, every):
             merge_hot(syn1, hot, base, hot_lo, n_hot, d, max(0, n_hot - HOT_TOP))
 
 
-#: merge_due's tiers, in units of HOT_MERGE_EVERY centre words
+#: merge_due's tiers, in units of the caller's interval (driver.HOT_MERGE_EVERY; CBOW: driver.CBOW_HOT_MERGE_EVERY)
 HOT_TOP = 8
 HOT_MID, HOT_MID_EVERY = 64, 8
 HOT_ALL_EVERY = 64

@@ -160,7 +160,8 @@ def merge_due(syn1, hot, base, hot_lo, n_hot, d, counter, every):
     faster). On realmix (its first 25 MB, sample 1e-4 or 1e-3) each row past the top 8 is on at most
     16.5% of the kept words' paths, so merged every 128 centre words it carries at most about 21
     pending updates, the root 16; each row past the top 64 is on at most 3% of the paths, about 30
-    pending updates when merged every 1,024.
+    pending updates when merged every 1,024. (Skip-gram's intervals, every = 16; CBOW's are 4 times
+    longer for as much change: see driver.CBOW_HOT_MERGE_EVERY.)
     """
     if counter % every == 0:
         if counter % (HOT_ALL_EVERY * every) == 0:

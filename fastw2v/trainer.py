@@ -329,7 +329,7 @@ class KernelRunner:
         self.tables = build_tables(counts, cfg)
         self.keep_prob = keep_probabilities(counts, cfg.sample)
         model, loss = cfg.kernel_codes()
-        # CBOW with hs or softmax ignores batched: one compiled kernel serves --batch and --exact
+        # CBOW with hs, softmax or subwords ignores batched: one compiled kernel serves --batch and --exact
         blocks = cfg.model == "sg" or (cfg.loss in ("ns", "nce") and not cfg.ngrams)
         self.codes = (model, loss, bool(cfg.batch) if blocks else True, cfg.ngrams)
         if cfg.ngrams:

@@ -243,7 +243,7 @@ def test_merge_due_merges_the_most_visited_rows_more_often(n_hot):
 @pytest.mark.parametrize("model", ["sg", "cbow"])
 def test_hs_with_private_root_rows_matches_shared_rows_on_one_thread(model):
     """The production kernel over 300 tokens in one block (one thread): private root rows, merged
-    every HOT_MERGE_EVERY centre words and at the block's end, give the shared rows' weights."""
+    by merge_due's tiers and at the block's end, give the shared rows' weights."""
     from fastw2v.trainer import _read_only
 
     rng, tables, syn1, _, n_cand = setup("hs", seed=3)

@@ -255,6 +255,21 @@ def score_range(H, n_in, U, cand, c_lo, c_hi, S, d):
 
 
 @njit(inline="always")
+def _logistic_gradient(G, r, c, w, positive, bias, logq, alpha, corrected):
+    """Turn the logit G[r, c] = h_r . u_w into its gradient times alpha, label 1 when ``positive``
+    else 0 (NCE's correction + b_w - log(kQ(w)) first when ``corrected``); returns its loss term."""
+    z = G[r, c]
+    if corrected:
+        z = z + bias[w] - logq[w]
+    f, l_pos, l_neg = sigmoid_and_softplus(z)
+    if positive:
+        G[r, c] = (1.0 - f) * alpha
+        return l_pos
+    G[r, c] = -f * alpha
+    return l_neg
+
+
+@njit(inline="always")
 def sigmoid_scores(H, n_in, target, syn1, bias, logq, cand, n_c, G, alpha, corrected, want_loss):
     """Logistic scoring of [target, candidates] for every input row; fills G, returns the loss.
 
@@ -272,18 +287,9 @@ def sigmoid_scores(H, n_in, target, syn1, bias, logq, cand, n_c, G, alpha, corre
             if c > 0 and w == target:
                 G[r, c] = 0.0
                 continue
-            z = G[r, c]
-            if corrected:
-                z = z + bias[w] - logq[w]
-            f, l_pos, l_neg = sigmoid_and_softplus(z)
-            if c == 0:
-                G[r, c] = (1.0 - f) * alpha
-                if want_loss:
-                    loss += l_pos
-            else:
-                G[r, c] = -f * alpha
-                if want_loss:
-                    loss += l_neg
+            lv = _logistic_gradient(G, r, c, w, c == 0, bias, logq, alpha, corrected)
+            if want_loss:
+                loss += lv
     return loss
 
 
@@ -310,25 +316,17 @@ def sigmoid_block(H, n_in, GH, syn1, bias, tables, negative, alpha, state, cand,
     loss = 0.0
     for r in range(n_in):
         t = cand[r]
-        z = G[r, r]
-        if corrected:
-            z = z + bias[t] - logq[t]
-        f, l_pos, l_neg = sigmoid_and_softplus(z)
-        G[r, r] = (1.0 - f) * alpha
+        lv = _logistic_gradient(G, r, r, t, True, bias, logq, alpha, corrected)
         if want_loss:
-            loss += l_pos
+            loss += lv
         for c in range(n_in, n_c):
             w = cand[c]
             if w == t:
                 G[r, c] = 0.0
                 continue
-            z = G[r, c]
-            if corrected:
-                z = z + bias[w] - logq[w]
-            f, l_pos, l_neg = sigmoid_and_softplus(z)
-            G[r, c] = -f * alpha
+            lv = _logistic_gradient(G, r, c, w, False, bias, logq, alpha, corrected)
             if want_loss:
-                loss += l_neg
+                loss += lv
     input_grads(n_in, GH, syn1, cand, n_in, n_c, G, d, True)
     for r in range(n_in):
         g, t = G[r, r], cand[r]

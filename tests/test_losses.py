@@ -179,6 +179,37 @@ def test_hs_private_root_rows_take_the_shared_rows_update(n_hot, target):
     assert not np.array_equal(hot, syn1[hot_lo:V - 1])  # the root is on every path: it moved
 
 
+@njit(cache=True)
+def _hs_cbow_step(H, GH, target, syn1, tables, alpha, G, hot, hot_lo, cand):
+    return hs.cbow_step(H, GH, target, syn1, tables, alpha, G, True, hot, hot_lo, cand)
+
+
+@pytest.mark.parametrize("n_hot", [0, 1, 5, 13, V - 1])
+@pytest.mark.parametrize("target", [0, 7, 24])
+def test_hs_cbow_step_equals_the_shared_rows_step(n_hot, target):
+    """CBOW's hs step (one input row, private root rows inline): the loss, input gradient and output
+    updates of :func:`hs.step` with every node in syn1, the private nodes' updates in their block only
+    (n_hot 0: none private, as on one thread; V - 1: the whole tree)."""
+    rng, tables, syn1, bias, n_cand = setup("hs", seed=target)
+    H = (rng.normal(size=(1, D)) * 0.5).astype(np.float32)
+    hot_lo = V - 1 - n_hot
+    hot = syn1[hot_lo:V - 1].copy() if n_hot else np.zeros((1, D), np.float32)
+    shared, private = syn1.copy(), syn1.copy()
+    GH_s, GH_p = np.ones_like(H), np.ones_like(H)  # both steps must overwrite GH
+    loss_s = _step(driver.HS, H, 1, GH_s, target, shared, bias, tables, K, np.float32(0.1), seed_states(1, 1)[0],
+                   np.zeros(n_cand, np.int64), np.zeros((1, n_cand), np.float32))
+    loss_p = _hs_cbow_step(H, GH_p, target, private, tables, np.float32(0.1), np.zeros((1, n_cand), np.float32),
+                           hot, np.int64(hot_lo if n_hot else V - 1), np.zeros(n_cand, np.int64))
+    assert loss_p == pytest.approx(loss_s, rel=1e-6)
+    assert np.allclose(GH_p, GH_s, atol=1e-6)
+    assert not np.array_equal(shared, syn1)
+    if n_hot:
+        assert np.array_equal(private[hot_lo:V - 1], syn1[hot_lo:V - 1])  # private rows moved in their block only
+        assert not np.array_equal(hot, syn1[hot_lo:V - 1])  # the root is on every path: it moved
+        private[hot_lo:V - 1] = hot
+    assert np.allclose(private, shared, atol=1e-6)
+
+
 def test_merging_private_rows_adds_every_threads_changes():
     """Two threads' private copies of rows 10..19: the first merge takes its copy bit for bit (nothing
     else changed syn1), the second adds its changes to the first's; other rows stay."""

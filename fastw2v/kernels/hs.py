@@ -12,9 +12,10 @@ The gradients come from :func:`~fastw2v.kernels.common.fast_sigmoid`, which
 vectorises over the path; the measured loss (every ``loss_every`` examples)
 from the softplus table.
 
-Batched skip-gram and CBOW on several threads use :func:`step_hot`: each thread keeps
-its own copy of the inner nodes nearest the root (:func:`load_hot`), which every
-path visits, and adds its changes to syn1 every few centre words (:func:`merge_due`).
+Batched skip-gram on several threads uses :func:`step_hot` and CBOW :func:`cbow_step`:
+each thread keeps its own copy of the inner nodes nearest the root (:func:`load_hot`),
+which every path visits, and adds its changes to syn1 every few centre words
+(:func:`merge_due`).
 """
 import numpy as np
 from numba import njit
@@ -25,9 +26,10 @@ from .common import (FASTMATH, NOALIAS, apply_batch, fast_sigmoid, input_grads, 
 # step_hot's loop nests are called, not inlined: each of its ranges (private rows, shared rows) is
 # one call of the same compiled function, where inlined they were six copies of the tile loops in
 # every kernel that can take private rows (the sg-hs kernel's first compile went from 45 s to 142 s).
-# A call costs nothing measurable against skip-gram's block of 2 x window input rows (CBOW's one-row
-# block, on one thread, keeps :func:`step` inline: there the calls cost ~10%). The arguments never overlap
-# (scratch, private rows and syn1 are separate arrays), as in the sentence loops.
+# A call costs nothing measurable against skip-gram's block of 2 x window input rows. CBOW's one input
+# row is another matter (the calls cost it about a quarter of the step): it keeps :func:`step` inline on
+# one thread and :func:`cbow_step`, inline, with private rows. The arguments never overlap (scratch,
+# private rows and syn1 are separate arrays), as in the sentence loops.
 _CALLED = dict(fastmath=FASTMATH, error_model="numpy", cache=True, **NOALIAS)
 _score_range = njit(**_CALLED)(score_range.py_func)
 _input_grads = njit(**_CALLED)(input_grads.py_func)
@@ -99,14 +101,7 @@ def step_hot(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, ca
     points, codes, lens = tables.hs_points, tables.hs_codes, tables.hs_lens
     d = H.shape[1]
     n_c = lens[target]
-    h = 0  # the path's first h nodes are in hot
-    for c in range(n_c):
-        p = points[target, c]
-        if p >= hot_lo:
-            cand[c] = p - hot_lo
-            h = c + 1
-        else:
-            cand[c] = p
+    h = _split_path(target, points, n_c, hot_lo, cand)
     first, mid, last, zero = _ZERO, np.int64(h), np.int64(n_c), _TRUE
     _score_range(H, n_in, hot, cand, first, mid, G, d)
     _score_range(H, n_in, syn1, cand, mid, last, G, d)
@@ -180,3 +175,78 @@ HOT_ALL_EVERY = 64
 
 # the gradients of step_hot and step_called, called as their loops are (see _CALLED above)
 _gradients_call = njit(**_CALLED)(_gradients.py_func)
+
+
+@njit(inline="always")
+def _split_path(target, points, n_c, hot_lo, cand):
+    """The target's path into cand: node p as p - hot_lo where p >= hot_lo (a row of the thread's private
+    copy), else p; returns h, the path's first h nodes being the private ones (a parent is built after its
+    children, so the nodes from hot_lo on are a prefix of every path; h = 0 without private rows)."""
+    h = 0
+    for c in range(n_c):
+        p = points[target, c]
+        if p >= hot_lo:
+            cand[c] = p - hot_lo
+            h = c + 1
+        else:
+            cand[c] = p
+    return h
+
+
+@njit(inline="always")
+def _grads_and_updates(H, GH, U, cand, c_lo, c_hi, G, d):
+    """GH[0] += sum over c_lo <= c < c_hi of G[0, c] U[cand[c]] (the rows before they move), and each row
+    U[cand[c]] += G[0, c] H[0], in one pass over j per 4 nodes (6 loads, 5 stores and 8 FMAs per 8 floats).
+
+    For one input row the input gradient and the row's update read the same row: one pass, not
+    :func:`~fastw2v.kernels.common.input_grads` and then :func:`~fastw2v.kernels.common.output_updates`.
+    The nodes of one path are distinct rows.
+    """
+    c = c_lo
+    while c + 3 < c_hi:
+        w0, w1, w2, w3 = cand[c], cand[c + 1], cand[c + 2], cand[c + 3]
+        g0, g1, g2, g3 = G[0, c], G[0, c + 1], G[0, c + 2], G[0, c + 3]
+        for j in range(d):
+            h = H[0, j]
+            a0 = U[w0, j]
+            a1 = U[w1, j]
+            a2 = U[w2, j]
+            a3 = U[w3, j]
+            GH[0, j] += g0 * a0 + g1 * a1 + g2 * a2 + g3 * a3
+            U[w0, j] = a0 + g0 * h
+            U[w1, j] = a1 + g1 * h
+            U[w2, j] = a2 + g2 * h
+            U[w3, j] = a3 + g3 * h
+        c += 4
+    while c < c_hi:
+        w0 = cand[c]
+        g0 = G[0, c]
+        for j in range(d):
+            a0 = U[w0, j]
+            GH[0, j] += g0 * a0
+            U[w0, j] = a0 + g0 * H[0, j]
+        c += 1
+
+
+@njit(inline="always")
+def cbow_step(H, GH, target, syn1, tables, alpha, G, want_loss, hot, hot_lo, cand):
+    """:func:`step` for one input row (CBOW's context mean H[0]), the path's nodes from row hot_lo on
+    read from and written to the thread's private ``hot`` rows (none when hot_lo >= V - 1: one thread).
+
+    The same arithmetic as :func:`step` with n_in = 1 (every logit from the rows before they move,
+    GH[0] = sum of g_c u_c, u_c += g_c h), inline for both ranges: :func:`step_hot`'s called loops cost
+    CBOW, with its one input row, about a quarter of the step at one thread. Returns the loss (when
+    ``want_loss``).
+    """
+    points, codes, lens = tables.hs_points, tables.hs_codes, tables.hs_lens
+    d = H.shape[1]
+    n_c = lens[target]
+    h = _split_path(target, points, n_c, hot_lo, cand)
+    score_range(H, 1, hot, cand, 0, h, G, d)
+    score_range(H, 1, syn1, cand, h, n_c, G, d)
+    loss = _gradients(1, target, codes, n_c, G, alpha, want_loss)
+    for j in range(d):
+        GH[0, j] = 0.0
+    _grads_and_updates(H, GH, hot, cand, 0, h, G, d)
+    _grads_and_updates(H, GH, syn1, cand, h, n_c, G, d)
+    return loss

@@ -115,9 +115,8 @@ def _steps_for(code: int) -> dict:
     private rows (hot_lo >= V - 1: one thread) the shared rows' code through the same compiled loops
     (:func:`~fastw2v.kernels.hs.step_called`: inline copies of both doubled the skip-gram kernel's
     compile for the same speed); the other losses ignore hot and hot_lo. cbow_hot_step: CBOW's one input row,
-    where the calls cost about a quarter of the step: for hs, inline code either way
-    (:func:`~fastw2v.kernels.hs.step` on one thread, :func:`~fastw2v.kernels.hs.cbow_step` with
-    private rows). window_step (subword skip-gram): one composed input H[0] predicting
+    where the calls cost about a quarter of the step: for hs, :func:`~fastw2v.kernels.hs.cbow_step`,
+    inline one-row loops with or without private rows. window_step (subword skip-gram): one composed input H[0] predicting
     the m words targets[:m], its summed gradient into GH[0], the summed loss returned; by default one
     loss step per pair, each with its own noise draws, as fastText; with ``share`` (ns and nce only) the
     m pairs share one set of k draws (:func:`_shared_noise_step`): about (m + k) instead of m (1 + k)
@@ -147,8 +146,6 @@ def _steps_for(code: int) -> dict:
         @njit(inline="always")
         def cbow_hot_step(loss, H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss,
                           hot, hot_lo):
-            if hot_lo >= syn1.shape[0] - 1:  # no private rows (one thread)
-                return hs.step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss)
             return hs.cbow_step(H, GH, target, syn1, tables, alpha, G, want_loss, hot, hot_lo, cand)
     else:
         @njit(inline="always")

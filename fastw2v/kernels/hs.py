@@ -12,10 +12,10 @@ The gradients come from :func:`~fastw2v.kernels.common.fast_sigmoid`, which
 vectorises over the path; the measured loss (every ``loss_every`` examples)
 from the softplus table.
 
-Batched skip-gram on several threads uses :func:`step_hot` and CBOW :func:`cbow_step`:
-each thread keeps its own copy of the inner nodes nearest the root (:func:`load_hot`),
-which every path visits, and adds its changes to syn1 every few centre words
-(:func:`merge_due`).
+Batched skip-gram on several threads uses :func:`step_hot`, and CBOW :func:`cbow_step`
+(on one thread too, with no private rows): each thread keeps its own copy of the inner
+nodes nearest the root (:func:`load_hot`), which every path visits, and adds its changes
+to syn1 every few centre words (:func:`merge_due`).
 """
 import numpy as np
 from numba import njit

@@ -114,13 +114,13 @@ def _steps_for(code: int) -> dict:
     hot_lo on from the thread's private ``hot`` rows (:func:`~fastw2v.kernels.hs.step_hot`); without
     private rows (hot_lo >= V - 1: one thread) the shared rows' code through the same compiled loops
     (:func:`~fastw2v.kernels.hs.step_called`: inline copies of both doubled the skip-gram kernel's
-    compile for the same speed); the other losses ignore hot and hot_lo. cbow_hot_step: CBOW's one input row,
-    where the calls cost about a quarter of the step: for hs, :func:`~fastw2v.kernels.hs.cbow_step`,
-    inline one-row loops with or without private rows. window_step (subword skip-gram): one composed input H[0] predicting
-    the m words targets[:m], its summed gradient into GH[0], the summed loss returned; by default one
-    loss step per pair, each with its own noise draws, as fastText; with ``share`` (ns and nce only) the
-    m pairs share one set of k draws (:func:`_shared_noise_step`): about (m + k) instead of m (1 + k)
-    output rows per window.
+    compile for the same speed); the other losses ignore hot and hot_lo. cbow_hot_step: for CBOW's one
+    input row, where the calls cost about a quarter of the step, hs runs
+    :func:`~fastw2v.kernels.hs.cbow_step` (inline one-row loops, with or without private rows).
+    window_step (subword skip-gram): one composed input H[0] predicting the m words targets[:m], its
+    summed gradient into GH[0], the summed loss returned; by default one loss step per pair, each with
+    its own noise draws, as fastText; with ``share`` (ns and nce only) the m pairs share one set of k
+    draws (:func:`_shared_noise_step`): about (m + k) instead of m (1 + k) output rows per window.
     """
     step = LOSS_STEPS[code]
     can_share = code in (NS, NCE)

@@ -28,8 +28,8 @@ from .common import (FASTMATH, NOALIAS, _dots_1x4, apply_batch, dot_rows, fast_s
 # every kernel that can take private rows (the sg-hs kernel's first compile went from 45 s to 142 s).
 # A call costs nothing measurable against skip-gram's block of 2 x window input rows. CBOW's one input
 # row is another matter (the calls cost it about a quarter of the step): it runs :func:`cbow_step`, whose
-# one-row loops are inline. The arguments never overlap (scratch,
-# private rows and syn1 are separate arrays), as in the sentence loops.
+# one-row loops are inline. The arguments never overlap (scratch, private rows and syn1 are separate
+# arrays), as in the sentence loops.
 _CALLED = dict(fastmath=FASTMATH, error_model="numpy", cache=True, **NOALIAS)
 _score_range = njit(**_CALLED)(score_range.py_func)
 _input_grads = njit(**_CALLED)(input_grads.py_func)
@@ -250,8 +250,8 @@ def cbow_step(H, GH, target, syn1, tables, alpha, G, want_loss, hot, hot_lo, can
     The same arithmetic as :func:`step` with n_in = 1 (every logit from the rows before they move,
     GH[0] = sum of g_c u_c, u_c += g_c h), inline for both ranges: :func:`step_hot`'s called loops cost
     CBOW, with its one input row, about a quarter of the step at one thread. One thread runs it too
-    (h = 0): its one-row loops ran as fast as :func:`step`'s general tiles and compile in less time (the
-    two side by side made the CBOW-hs kernel's first compile 17 s longer). Returns the loss (when
+    (h = 0): its one-row loops ran faster than :func:`step`'s general tiles and compile in less time
+    (the two side by side made the CBOW-hs kernel's first compile 17 s longer). Returns the loss (when
     ``want_loss``).
     """
     points, codes, lens = tables.hs_points, tables.hs_codes, tables.hs_lens

@@ -299,7 +299,7 @@ def hot_rows(cfg: TrainConfig, n_words: int, batched: bool) -> int:
     """Inner nodes each thread keeps a private copy of (driver.Settings.hot_rows): batched skip-gram
     or CBOW with hs on more than one thread, where the root rows are written for every centre word;
     else 0 (one thread has no other thread to share rows with, and runs as before; subwords and
-    ``--exact`` keep the shared rows). CBOW keeps driver.CBOW_HOT_ROWS, skip-gram driver.HOT_ROWS.
+    skip-gram's ``--exact`` keep the shared rows). CBOW keeps driver.CBOW_HOT_ROWS, skip-gram driver.HOT_ROWS.
     For CBOW, 2-thread realmix ran 1.17-1.7x faster with WordSim-353
     and analogy on the text8 sample unchanged over 4 seeds (0.494 / 2.90% against 0.485 / 3.02%)."""
     if cfg.loss != "hs" or (cfg.model == "sg" and not batched) or cfg.ngrams or int(cfg.threads) < 2:

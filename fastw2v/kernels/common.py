@@ -244,14 +244,21 @@ def score_range(H, n_in, U, cand, c_lo, c_hi, S, d):
             c += 1
         r += 2
     if r < n_in:
-        c = c_lo
-        while c + 3 < c_hi:
-            s0, s1, s2, s3 = _dots_1x4(H, r, U, cand[c], cand[c + 1], cand[c + 2], cand[c + 3], d)
-            S[r, c], S[r, c + 1], S[r, c + 2], S[r, c + 3] = s0, s1, s2, s3
-            c += 4
-        while c < c_hi:
-            S[r, c] = dot_rows(H, r, U, cand[c], d)
-            c += 1
+        score_row(H, r, U, cand, c_lo, c_hi, S, d)
+
+
+@njit(inline="always")
+def score_row(H, r, U, cand, c_lo, c_hi, S, d):
+    """S[r, c] = H[r] . U[cand[c]] for c_lo <= c < c_hi: one input row, tiles of 4 candidates (the last
+    row of :func:`score_range`; hs's CBOW step calls it alone, without the 2-row tiles' code)."""
+    c = c_lo
+    while c + 3 < c_hi:
+        s0, s1, s2, s3 = _dots_1x4(H, r, U, cand[c], cand[c + 1], cand[c + 2], cand[c + 3], d)
+        S[r, c], S[r, c + 1], S[r, c + 2], S[r, c + 3] = s0, s1, s2, s3
+        c += 4
+    while c < c_hi:
+        S[r, c] = dot_rows(H, r, U, cand[c], d)
+        c += 1
 
 
 @njit(inline="always")

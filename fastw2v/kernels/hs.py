@@ -20,8 +20,8 @@ to syn1 every few centre words (:func:`merge_due`).
 import numpy as np
 from numba import njit
 
-from .common import (FASTMATH, NOALIAS, _dots_1x4, apply_batch, dot_rows, fast_sigmoid, input_grads, output_updates,
-                     score_block, score_range, sigmoid_and_softplus)
+from .common import (FASTMATH, NOALIAS, apply_batch, fast_sigmoid, input_grads, output_updates, score_block,
+                     score_range, score_row, sigmoid_and_softplus)
 
 # step_hot's loop nests are called, not inlined: each of its ranges (private rows, shared rows) is
 # one call of the same compiled function, where inlined they were six copies of the tile loops in
@@ -194,20 +194,6 @@ def _split_path(target, points, n_c, hot_lo, cand):
 
 
 @njit(inline="always")
-def _logits_one_row(H, U, cand, c_lo, c_hi, G, d):
-    """G[0, c] = H[0] . U[cand[c]] for c_lo <= c < c_hi: :func:`~fastw2v.kernels.common.score_range` for
-    n_in = 1 only (its 2-row tiles, dead code here, were Numba's to compile in every inline copy)."""
-    c = c_lo
-    while c + 3 < c_hi:
-        G[0, c], G[0, c + 1], G[0, c + 2], G[0, c + 3] = _dots_1x4(H, 0, U, cand[c], cand[c + 1], cand[c + 2],
-                                                                   cand[c + 3], d)
-        c += 4
-    while c < c_hi:
-        G[0, c] = dot_rows(H, 0, U, cand[c], d)
-        c += 1
-
-
-@njit(inline="always")
 def _grads_and_updates(H, GH, U, cand, c_lo, c_hi, G, d):
     """GH[0] += sum over c_lo <= c < c_hi of G[0, c] U[cand[c]] (the rows before they move), and each row
     U[cand[c]] += G[0, c] H[0], in one pass over j per 4 nodes (6 loads, 5 stores and 8 FMAs per 8 floats).
@@ -258,8 +244,8 @@ def cbow_step(H, GH, target, syn1, tables, alpha, G, want_loss, hot, hot_lo, can
     d = H.shape[1]
     n_c = lens[target]
     h = _split_path(target, points, n_c, hot_lo, cand)
-    _logits_one_row(H, hot, cand, 0, h, G, d)
-    _logits_one_row(H, syn1, cand, h, n_c, G, d)
+    score_row(H, 0, hot, cand, 0, h, G, d)
+    score_row(H, 0, syn1, cand, h, n_c, G, d)
     loss = _gradients(1, target, codes, n_c, G, alpha, want_loss)
     for j in range(d):
         GH[0, j] = 0.0

@@ -103,7 +103,7 @@ def main(argv=None):
                 gw.append(g)
                 ratios.append(f / g)
             row = dict(c, fastw2v_wps=statistics.median(fw), gensim_wps=statistics.median(gw),
-                       ratio=statistics.median(ratios), ratios=ratios)
+                       ratio=statistics.median(ratios), ratios=ratios, fastw2v_runs=fw, gensim_runs=gw)
             if not a.no_quality:
                 _, fo = run_fastw2v(c, quality_corpus, a.quality_epochs, 1, work)
                 row["fastw2v_q"] = quality(fo, True)

@@ -265,6 +265,26 @@ def test_cbow_blocks_equal_reference(n, window, loss):
     assert st[0] == st_ref[0]
 
 
+@pytest.mark.parametrize("skip", ["none", "inside", "first", "last"])
+def test_context_mean_equals_numpy_for_every_count(skip):
+    """CBOW's mean in 4-row passes: every context size from 1 to 13 (all tile sizes, first and later
+    passes), repeated ids, the centre position skipped wherever it falls; other rows of H untouched."""
+    d = 37
+    rng = np.random.default_rng(3)
+    syn0 = rng.normal(size=(9, d)).astype(np.float32)
+    for m in range(1, 14):
+        n = m + (0 if skip == "none" else 1)
+        ids = rng.integers(0, 9, size=n + 4).astype(np.int32)  # room around lo..hi
+        lo, hi = 2, 2 + n
+        at = {"none": -1, "inside": lo + n // 2, "first": lo, "last": hi - 1}[skip]
+        H = np.full((3, d), 7.0, dtype=np.float32)
+        driver._mean_rows(H, 1, syn0, ids, lo, hi, at, d)
+        rows = [ids[p] for p in range(lo, hi) if p != at]
+        assert len(rows) == m
+        assert np.abs(H[1] - syn0[rows].mean(axis=0)).max() < 1e-6, m
+        assert (H[0] == 7.0).all() and (H[2] == 7.0).all()
+
+
 def test_one_thread_is_bit_identical_and_seed_matters(small_corpus):
     kw = dict(dim=16, epochs=2, min_count=2, threads=1)
     a = fastw2v.Word2Vec(seed=5, **kw).fit(small_corpus)

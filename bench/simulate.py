@@ -28,7 +28,9 @@ rows synced every round (default 1024). ``--late`` (auto: an epoch of
 ``driver.LATE_MIN_ROUNDS`` rounds or more, as the driver; on; off) applies each
 merge of ``capped`` and ``delta-sum`` one round late as the Dask workers do
 (``Shard.deltas_late``, ``Shard.merge``, both pending merges at the epoch end);
-the other modes (``bm-`` too) always merge after every round.
+the other modes (``bm-`` too) always merge after every round. ``--shards interleave`` gives
+replica w the sentences w, w + W, ... instead of the w-th span, so all replicas' rounds come from
+the same stretch of the corpus (a check that the spans' differing text is not what costs quality).
 
     python bench/simulate.py [--workers 1 2 4 8 16 32] [--modes capped combine average model-sum delta-sum] [--epochs 5]
 
@@ -51,9 +53,24 @@ from fastw2v.vocab import build_vocab
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def shard_caches(cache: TokenCache, n: int):
-    """n contiguous sentence ranges of about equal tokens, as TokenCaches (views + rebased starts)."""
+def shard_caches(cache: TokenCache, n: int, interleave: bool = False):
+    """n contiguous sentence ranges of about equal tokens, as TokenCaches (views + rebased starts).
+
+    interleave: replica w gets sentences w, w + n, w + 2n, ... instead (copies), so every replica's round n
+    comes from the same stretch of the corpus, as one process's tokens between two syncs would.
+    """
     starts = np.asarray(cache.starts)
+    if interleave and n > 1:
+        toks = np.asarray(cache.tokens)
+        lens = np.diff(starts)
+        out = []
+        for w in range(n):
+            idx = np.arange(w, cache.n_sentences, n)
+            s = np.zeros(idx.size + 1, np.int64)
+            np.cumsum(lens[idx], out=s[1:])
+            parts = [toks[starts[i]:starts[i + 1]] for i in idx]
+            out.append(TokenCache(np.concatenate(parts) if parts else toks[:0].copy(), s))
+        return out
     cuts = np.searchsorted(starts, np.arange(n + 1) * cache.n_tokens / n, side="left")
     cuts[0], cuts[-1] = 0, cache.n_sentences
     out = []
@@ -281,9 +298,9 @@ def set_rounds(rep, round_tokens):
 
 
 def simulate(cache, words, counts, cfg, n_workers, mode, round_tokens, work, hot=combine.HOT_ROWS, late="auto",
-             epoch_rounds=None):
+             epoch_rounds=None, interleave=False):
     """Train W replicas round-robin; returns (WS-353 Spearman, analogy accuracy, rounds, merged late)."""
-    caches = shard_caches(cache, n_workers)
+    caches = shard_caches(cache, n_workers, interleave)
     sizes = [c.n_tokens for c in caches]
     if not round_tokens:  # the Dask driver's default rounds for W one-thread workers
         round_tokens = driver.round_tokens_for(sizes, 1)
@@ -390,6 +407,9 @@ def main():
                     help="apply each merge one round late, as the Dask driver (Shard.merge, Shard.deltas_late); "
                          f"auto: when an epoch has >= {driver.LATE_MIN_ROUNDS} rounds, as the driver. Only "
                          f"{' and '.join(LATE_MERGES)}; the other modes always merge after every round")
+    ap.add_argument("--shards", choices=["contiguous", "interleave"], default="contiguous",
+                    help="contiguous: replica w trains the w-th of W equal spans (the driver); interleave: "
+                         "sentences w, w + W, ... (every replica's rounds from the same stretch of the corpus)")
     a = ap.parse_args()
     cfg = TrainConfig(model=a.model, loss=a.loss, epochs=a.epochs, sample=a.sample, seed=a.seed, threads=1,
                       alpha=a.alpha, max_sentence_length=a.max_sentence_length).resolved()
@@ -407,7 +427,8 @@ def main():
             for mode in (a.modes if w > 1 else ["combine"] + [m for m in a.modes if m.startswith("bm-")]):
                 t = time.perf_counter()
                 ws, an, n, lag = simulate(cache, vocab.words, vocab.counts, cfg, w, mode, a.round_tokens, work,
-                                          a.hot, a.late, a.epoch_rounds if w > 1 else None)
+                                          a.hot, a.late, a.epoch_rounds if w > 1 else None,
+                                          a.shards == "interleave")
                 mode = mode + (" (late)" if lag else "")
                 rows.append((w, mode, ws, an, n))
                 print(f"W={w} {mode}: ws {ws:.3f} analogy {an:.3f} ({n} rounds, {time.perf_counter() - t:.0f} s)",

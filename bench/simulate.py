@@ -1,7 +1,8 @@
 """Beyond one machine, by simulation: W model replicas trained round-robin in one process.
 
 Each replica is a real worker :class:`fastw2v.distributed.worker.Shard` (its
-own contiguous shard of the corpus, its own random stream, one kernel thread)
+own shard of the corpus: a contiguous span as the driver's, or every W-th sentence with
+``--shards interleave``; its own random stream, one kernel thread)
 and they advance in lock-step rounds of ``--round-tokens`` tokens each. After
 round n the first ``round_rows(...)`` rows (everything at an epoch end) are
 merged with the default merge (``capped``: base + sum(delta), shortened per row

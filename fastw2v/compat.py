@@ -901,7 +901,7 @@ class Word2Vec:
                 self._model._grow_vocab(types.SimpleNamespace(keys=words, counts=counts), cfg, keep)
             else:
                 vocab, _ = _build_vocab(words, counts, cfg.min_count, None, keep=keep)
-                syn0, syn1, _ = init_weights(len(vocab), cfg.dim, cfg.seed)
+                syn0, syn1, _ = init_weights(len(vocab), cfg.dim, cfg.seed, padded=True)
                 self._model._set_weights(vocab.words, vocab.counts, syn0, syn1, init_bias(vocab.counts, cfg.loss))
                 self._model.config = cfg
                 self._model.history = []

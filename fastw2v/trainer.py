@@ -27,6 +27,7 @@ from .jitcache import compiled_entry, kernel_ready
 from .kernels import driver
 from .kernels.common import Tables
 from .kernels.rng import seed_states
+from . import rows
 from .sampler import build_alias, noise_weights
 from .vocab import keep_probabilities
 
@@ -34,34 +35,38 @@ CALL_TOKENS_PER_THREAD = 1 << 17
 BLOCKS_PER_THREAD = 8  # blocks per kernel call and thread, handed out one at a time
 
 
-def init_weights(n_words: int, dim: int, seed: int):
+def init_weights(n_words: int, dim: int, seed: int, padded: bool = False):
     """Inputs uniform in [-1/dim, 1/dim) (seeded PCG64), outputs and biases zero.
 
-    Returns (syn0, syn1, bias): float32 (n_words, dim), (n_words, dim), (n_words,).
+    Returns (syn0, syn1, bias): float32 (n_words, dim), (n_words, dim), (n_words,); with ``padded``
+    syn0 and syn1 are views of row-padded stores (:mod:`fastw2v.rows`), same values.
     """
     rng = np.random.Generator(np.random.PCG64(seed))
     syn0 = ((rng.random((n_words, dim), dtype=np.float32) * np.float32(2.0) - np.float32(1.0)) / np.float32(dim)).astype(np.float32)
+    if padded:
+        return rows.padded_copy(syn0), rows.padded_zeros(n_words, dim), np.zeros(n_words, dtype=np.float32)
     syn1 = np.zeros((n_words, dim), dtype=np.float32)
     bias = np.zeros(n_words, dtype=np.float32)
     return syn0, syn1, bias
 
 
-def init_input_rows(n_rows: int, dim: int, seed: int) -> np.ndarray:
-    """float32 (n_rows, dim) uniform in [-1/dim, 1/dim), filled in chunks (no full-size temporaries).
+def init_input_rows(n_rows: int, dim: int, seed: int, padded: bool = False) -> np.ndarray:
+    """float32 (n_rows, dim) uniform in [-1/dim, 1/dim), filled in chunks (no full-size temporaries);
+    with ``padded`` a view of a row-padded store (:mod:`fastw2v.rows`), same values.
 
     For the V + buckets input rows of subword training (2M x dim by default,
     where :func:`init_weights`'s temporaries would triple the peak memory).
     """
     rng = np.random.Generator(np.random.PCG64(seed))
-    out = np.empty((n_rows, dim), dtype=np.float32)
+    out = rows.padded_zeros(n_rows, dim) if padded else np.empty((n_rows, dim), dtype=np.float32)
     step = max(1, (1 << 22) // max(dim, 1))
     scale = np.float32(1.0 / dim)
     for lo in range(0, n_rows, step):
-        block = out[lo:lo + step]
-        rng.random(block.shape, dtype=np.float32, out=block)
+        block = rng.random((min(step, n_rows - lo), dim), dtype=np.float32)
         block *= np.float32(2.0)
         block -= np.float32(1.0)
         block *= scale
+        out[lo:lo + step] = block
     return out
 
 
@@ -342,10 +347,10 @@ class KernelRunner:
         hot = hot_rows(cfg, len(counts), self.codes[2])
         self.settings = driver.Settings(int(cfg.window), int(cfg.negative), int(loss_every), int(cfg.share_noise),
                                         hot)
-        # scratch is indexed by the worker's thread id, which can be any of Numba's threads
-        self.scratch = driver.make_scratch(max(self.n_threads, numba.config.NUMBA_NUM_THREADS),
-                                           max(1, min(cfg.max_sentence_length, max_sentence_length)), cfg.window,
-                                           cfg.dim, max_candidates(self.tables, cfg), hot)
+        self._scratch_shape = (max(1, min(cfg.max_sentence_length, max_sentence_length)), max_candidates(self.tables, cfg),
+                               hot)
+        self.scratch = None  # made by _args for the row width the weights come in (rows.kernel_view)
+        self._views = (None, None)  # (key, kernel views) of the last weights seen
         self.stats = driver.make_stats(self.n_blocks)
         self.states = driver.aligned_zeros((self.n_blocks, 16), np.uint64)
         self.seed_epoch(0)
@@ -368,8 +373,26 @@ class KernelRunner:
         self.states[:] = states
         return True
 
+    def _kernel_rows(self, syn0, syn1):
+        """syn0, syn1 as the kernels take them (:func:`rows.kernel_view`, looked up once per pair of
+        arrays), and scratch rows of the same width."""
+        key = (syn0.__array_interface__["data"][0], syn0.shape, syn1.__array_interface__["data"][0], syn1.shape)
+        if self._views[0] != key:
+            self._views = (key, rows.kernel_view(syn0, syn1))
+            # the loops run to d, not over the pad columns: the same sums as unpadded rows, bit for bit
+            self.tables = self.tables._replace(dim=int(syn0.shape[1]))
+        syn0, syn1 = self._views[1]
+        width = syn0.shape[1]
+        if self.scratch is None or self.scratch.H.shape[2] != width:
+            n_sent, n_cand, hot = self._scratch_shape
+            # scratch is indexed by the worker's thread id, which can be any of Numba's threads
+            self.scratch = driver.make_scratch(max(self.n_threads, numba.config.NUMBA_NUM_THREADS), n_sent,
+                                               self.cfg.window, width, n_cand, hot)
+        return syn0, syn1
+
     def _args(self, tokens, starts, block_sent, syn0, syn1, bias, alpha0, alpha1):
         model, loss, batched, subwords = self.codes
+        syn0, syn1 = self._kernel_rows(syn0, syn1)
         # Numba types read-only and writable arrays apart: a memory-mapped token cache (read-only) and
         # one in memory (a Dask shard, a test's arrays) would each compile the whole kernel again
         tokens, starts = _read_only(tokens), _read_only(starts)

@@ -265,7 +265,8 @@ def _model_sanity(model, corpus_file=None):
 ], ids=["sg_hs", "sg_neg", "cbow_hs", "cbow_neg"])
 @pytest.mark.parametrize("from_file", [False, True], ids=["sentences", "file"])
 def test_training_sg_cbow_hs_neg(settings, from_file, lee_file):
-    _model_sanity(Word2Vec(workers=THREADS, **settings), corpus_file=lee_file if from_file else None)
+    # one thread: a fixed seed gives one answer (with two, cbow_neg ranked "bombings" 52nd in about 1 run of 15)
+    _model_sanity(Word2Vec(workers=1, **settings), corpus_file=lee_file if from_file else None)
 
 
 @pytest.mark.parametrize("sg,hs,neg", [(0, 1, 0), (1, 0, 2), (0, 0, 2)])

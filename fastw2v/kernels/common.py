@@ -45,8 +45,18 @@ NOALIAS = _noalias_option()
 #: The kernels' lookup tables, read by name.
 #: noise_prob float64 (V,) / noise_alias int32 (V,): Vose alias table of the noise distribution Q;
 #: noise_logq float32 (V,): log(k Q(w)); hs_points int32 (V, depth), hs_codes int8 (V, depth),
-#: hs_lens int32 (V,): Huffman paths (1-element dummies unless the loss is hs).
-Tables = namedtuple("Tables", "noise_prob noise_alias noise_logq hs_points hs_codes hs_lens")
+#: hs_lens int32 (V,): Huffman paths (1-element dummies unless the loss is hs);
+#: dim int: the weights' d, where their rows are stored padded past it (:mod:`fastw2v.rows`; 0: the arrays'
+#: own row width). Every loop over a row runs to :func:`row_dim`.
+Tables = namedtuple("Tables", "noise_prob noise_alias noise_logq hs_points hs_codes hs_lens dim", defaults=(0,))
+
+
+@njit(inline="always")
+def row_dim(tables, width):
+    """The length of the loops over a row: ``tables.dim``, the weights' d, never past ``width`` (the row
+    width of the arrays at hand, which their stores may pad past d: the loops then sum exactly what they
+    sum over unpadded rows, in the same order); ``width`` when tables.dim is 0."""
+    return min(tables.dim, width) if tables.dim > 0 else width
 
 
 @njit(inline="always")
@@ -277,7 +287,7 @@ def _logistic_gradient(G, r, c, w, positive, bias, logq, alpha, corrected):
 
 
 @njit(inline="always")
-def sigmoid_scores(H, n_in, target, syn1, bias, logq, cand, n_c, G, alpha, corrected, want_loss):
+def sigmoid_scores(H, n_in, target, syn1, bias, tables, cand, n_c, G, alpha, corrected, want_loss):
     """Logistic scoring of [target, candidates] for every input row; fills G, returns the loss.
 
     corrected: NCE's logits h.u + b - log(kQ); else negative sampling's h.u.
@@ -285,7 +295,8 @@ def sigmoid_scores(H, n_in, target, syn1, bias, logq, cand, n_c, G, alpha, corre
     The dot products come first, as one block (score_block, into G), then each is
     turned into its gradient in place.
     """
-    d = H.shape[1]
+    d = row_dim(tables, H.shape[1])
+    logq = tables.noise_logq
     score_block(H, n_in, syn1, cand, n_c, G, d)
     loss = 0.0
     for r in range(n_in):
@@ -312,7 +323,7 @@ def sigmoid_block(H, n_in, GH, syn1, bias, tables, negative, alpha, state, cand,
     row is used by its own row only. GH[r] is row r's input gradient, from the rows before they move.
     Returns the summed loss (when ``want_loss``).
     """
-    d = H.shape[1]
+    d = row_dim(tables, H.shape[1])
     logq = tables.noise_logq
     n_c = n_in + negative
     for s in range(negative):

@@ -24,7 +24,8 @@ from numba.extending import overload
 
 from ..config import LOSSES, MODELS
 from . import hs, ns, sampled
-from .common import FASTMATH, NOALIAS, apply_batch, corrected_logit, dot_rows, sigmoid_and_softplus, sigmoid_block
+from .common import (FASTMATH, NOALIAS, apply_batch, corrected_logit, dot_rows, row_dim, sigmoid_and_softplus,
+                     sigmoid_block)
 from .rng import randbelow, uniform
 from ..sampler import alias_draw
 
@@ -159,7 +160,7 @@ def _steps_for(code: int) -> dict:
         if can_share and share:
             return _shared_noise_step(H, targets, m, GH, syn1, bias, tables, negative, alpha, state, cand, G,
                                       want_loss, corrected)
-        d = H.shape[1]
+        d = row_dim(tables, H.shape[1])
         lv = 0.0
         for q in range(d):
             GH[0, q] = 0.0
@@ -272,7 +273,7 @@ def _sg_batched(model, loss, batched, subwords, sent, n, syn0, syn1, bias, table
     rows and one shared set of noise draws (or, for hs, the centre word's path,
     its first nodes from the thread's private copy when settings.hot_rows > 0).
     """
-    d = syn0.shape[1]
+    d = row_dim(tables, syn0.shape[1])
     ctx, H, GH, cand, G = scratch.ctx[t], scratch.H[t], scratch.GH[t], scratch.cand[t], scratch.G[t]
     hot, hot_base, n_hot = scratch.hot[t], scratch.hot_base[t], settings.hot_rows
     hot_lo = syn1.shape[0] - 1 - n_hot  # inner nodes are rows 0..V-2, the root V-2
@@ -300,7 +301,7 @@ def _sg_exact(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables,
               scratch, t, counter, out):
     """Skip-gram over one subsampled sentence, one loss call per (context, centre) pair with
     fresh noise draws, exactly as word2vec C (``--exact``)."""
-    d = syn0.shape[1]
+    d = row_dim(tables, syn0.shape[1])
     ctx, H, GH, cand, G = scratch.ctx[t], scratch.H[t], scratch.GH[t], scratch.cand[t], scratch.G[t]
     for i in range(n):
         n_in = _gather_context(sent, n, i, settings.window, state, syn0, ctx, H, d)
@@ -327,7 +328,7 @@ def _cbow(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, sub
     As in word2vec C and gensim (cbow_mean=1), the input gradient is added
     unscaled to every context row.
     """
-    d = syn0.shape[1]
+    d = row_dim(tables, syn0.shape[1])
     ctx, H, GH, cand, G = scratch.ctx[t], scratch.H[t], scratch.GH[t], scratch.cand[t], scratch.G[t]
     hot, hot_base, n_hot = scratch.hot[t], scratch.hot_base[t], settings.hot_rows
     hot_lo = syn1.shape[0] - 1 - n_hot
@@ -371,7 +372,7 @@ def _cbow_block(model, loss, batched, subwords, sent, n, syn0, syn1, bias, table
     the block's updates (as batched skip-gram's window rows are). ctx[b] keeps centre b's reduced
     window for the scatter.
     """
-    d = syn0.shape[1]
+    d = row_dim(tables, syn0.shape[1])
     ctx, H, GH, cand, G = scratch.ctx[t], scratch.H[t], scratch.GH[t], scratch.cand[t], scratch.G[t]
     window = settings.window
     block = min(CBOW_BLOCK, 2 * window)
@@ -467,7 +468,7 @@ def _shared_noise_step(H, targets, m, GH, syn1, bias, tables, negative, alpha, s
     cand: [targets, draws]; G (1, m + k) the gradients, scaled by alpha.
     Writes dL/dh (scaled) into GH[0]; returns the summed loss.
     """
-    d = H.shape[1]
+    d = row_dim(tables, H.shape[1])
     for c in range(m):
         cand[c] = targets[c]
     for s in range(negative):
@@ -520,7 +521,7 @@ def _sg_sub_batched(model, loss, batched, subwords, sent, n, syn0, syn1, bias, t
     gradient is added to the centre's rows once: the centre's rows stay fixed for its window, a delayed update in
     the Hogwild spirit, where fastText recomposes and updates after every pair.
     """
-    d = syn0.shape[1]
+    d = row_dim(tables, syn0.shape[1])
     ctx, H, GH, cand, G = scratch.ctx[t], scratch.H[t], scratch.GH[t], scratch.cand[t], scratch.G[t]
     for i in range(n):
         m = _window_targets(sent, n, i, settings.window, state, ctx)
@@ -543,7 +544,7 @@ def _sg_sub_exact(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tab
                   scratch, t, counter, out):
     """Skip-gram with n-grams exactly as fastText: per pair, compose the centre's vector,
     take one loss step against the context word, add the gradient to the centre's rows."""
-    d = syn0.shape[1]
+    d = row_dim(tables, syn0.shape[1])
     ctx, H, GH, cand, G = scratch.ctx[t], scratch.H[t], scratch.GH[t], scratch.cand[t], scratch.G[t]
     for i in range(n):
         m = _window_targets(sent, n, i, settings.window, state, ctx)
@@ -568,7 +569,7 @@ def _cbow_sub(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables,
               scratch, t, counter, out):
     """CBOW with n-grams, as fastText: h is the mean over every input row of every context
     word (word rows and n-gram rows pooled), and its gradient goes unscaled to each of them."""
-    d = syn0.shape[1]
+    d = row_dim(tables, syn0.shape[1])
     ctx, H, GH, cand, G = scratch.ctx[t], scratch.H[t], scratch.GH[t], scratch.cand[t], scratch.G[t]
     for i in range(n):
         m = _window_targets(sent, n, i, settings.window, state, ctx)
@@ -694,7 +695,7 @@ def _train_block(b, tokens, starts, block_sent, syn0, syn1, bias, tables, keep_p
     n_hot = settings.hot_rows  # hs's private root rows (batched skip-gram, CBOW): loaded per block, merged at its end
     hot_lo = syn1.shape[0] - 1 - n_hot
     if n_hot > 0:
-        hs.load_hot(syn1, scratch.hot[t], scratch.hot_base[t], hot_lo, n_hot, syn1.shape[1])
+        hs.load_hot(syn1, scratch.hot[t], scratch.hot_base[t], hot_lo, n_hot, row_dim(tables, syn1.shape[1]))
     for s in range(block_sent[b], block_sent[b + 1]):
         alpha = np.float32(alpha0 + (alpha1 - alpha0) * (np.float64(starts[s] - c_lo) / c_span))
         if s == block_sent[b]:
@@ -706,7 +707,7 @@ def _train_block(b, tokens, starts, block_sent, syn0, syn1, bias, tables, keep_p
         counter = sentence(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, sub, settings,
                            alpha, state, scratch, t, counter, out)
     if n_hot > 0:
-        hs.merge_hot(syn1, scratch.hot[t], scratch.hot_base[t], hot_lo, n_hot, syn1.shape[1])
+        hs.merge_hot(syn1, scratch.hot[t], scratch.hot_base[t], hot_lo, n_hot, row_dim(tables, syn1.shape[1]))
 
 
 @njit(fastmath=FASTMATH, error_model="numpy", cache=True)

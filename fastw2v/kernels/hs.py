@@ -20,8 +20,8 @@ to syn1 every few centre words (:func:`merge_due`).
 import numpy as np
 from numba import njit
 
-from .common import (FASTMATH, NOALIAS, apply_batch, fast_sigmoid, input_grads, output_updates, score_block,
-                     score_range, score_row, sigmoid_and_softplus)
+from .common import (FASTMATH, NOALIAS, apply_batch, fast_sigmoid, input_grads, output_updates, row_dim,
+                     score_block, score_range, score_row, sigmoid_and_softplus)
 
 # step_hot's loop nests are called, not inlined: each of its ranges (private rows, shared rows) is
 # one call of the same compiled function, where inlined they were six copies of the tile loops in
@@ -44,7 +44,7 @@ _TRUE = np.bool_(True)
 @njit(inline="always")
 def step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss):
     points, codes, lens = tables.hs_points, tables.hs_codes, tables.hs_lens
-    d = H.shape[1]
+    d = row_dim(tables, H.shape[1])
     n_c = lens[target]
     for c in range(n_c):
         cand[c] = points[target, c]
@@ -59,7 +59,7 @@ def step_called(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state,
     """:func:`step` through the compiled loops :func:`step_hot` calls, not inline copies of them: for
     kernels that hold both (batched skip-gram, whose 2 x window input rows make a call's cost vanish)."""
     points, codes, lens = tables.hs_points, tables.hs_codes, tables.hs_lens
-    d = H.shape[1]
+    d = row_dim(tables, H.shape[1])
     n_c = lens[target]
     for c in range(n_c):
         cand[c] = points[target, c]
@@ -99,7 +99,7 @@ def step_hot(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, ca
     hot: float32 (V - 1 - hot_lo, d).
     """
     points, codes, lens = tables.hs_points, tables.hs_codes, tables.hs_lens
-    d = H.shape[1]
+    d = row_dim(tables, H.shape[1])
     n_c = lens[target]
     h = _split_path(target, points, n_c, hot_lo, cand)
     first, mid, last, zero = _ZERO, np.int64(h), np.int64(n_c), _TRUE
@@ -241,7 +241,7 @@ def cbow_step(H, GH, target, syn1, tables, alpha, G, want_loss, hot, hot_lo, can
     ``want_loss``).
     """
     points, codes, lens = tables.hs_points, tables.hs_codes, tables.hs_lens
-    d = H.shape[1]
+    d = row_dim(tables, H.shape[1])
     n_c = lens[target]
     h = _split_path(target, points, n_c, hot_lo, cand)
     score_row(H, 0, hot, cand, 0, h, G, d)

@@ -18,12 +18,12 @@ word2vec C. Loss per input: softplus(-h.u_t) + sum_neg softplus(h.u_n).
 """
 from numba import njit
 
-from .common import apply_batch, draw_candidates, sigmoid_scores
+from .common import apply_batch, draw_candidates, row_dim, sigmoid_scores
 
 
 @njit(inline="always")
 def step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss):
     n_c = draw_candidates(target, tables, negative, state, cand)
-    loss = sigmoid_scores(H, n_in, target, syn1, bias, tables.noise_logq, cand, n_c, G, alpha, False, want_loss)
-    apply_batch(H, n_in, GH, syn1, cand, n_c, G, H.shape[1])
+    loss = sigmoid_scores(H, n_in, target, syn1, bias, tables, cand, n_c, G, alpha, False, want_loss)
+    apply_batch(H, n_in, GH, syn1, cand, n_c, G, row_dim(tables, H.shape[1]))
     return loss

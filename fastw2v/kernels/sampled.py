@@ -20,7 +20,7 @@ import math
 
 from numba import njit
 
-from .common import apply_batch, draw_candidates, score_block, sigmoid_scores
+from .common import apply_batch, draw_candidates, row_dim, score_block, sigmoid_scores
 
 
 @njit(inline="always")
@@ -35,7 +35,7 @@ def _update_bias(bias, cand, n_c, G, n_in):
 @njit(inline="always")
 def softmax_step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss):
     logq = tables.noise_logq
-    d = H.shape[1]
+    d = row_dim(tables, H.shape[1])
     n_c = draw_candidates(target, tables, negative, state, cand)
     score_block(H, n_in, syn1, cand, n_c, G, d)  # h.u into G, corrected below
     loss = 0.0
@@ -72,7 +72,7 @@ def softmax_step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state
 @njit(inline="always")
 def nce_step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss):
     n_c = draw_candidates(target, tables, negative, state, cand)
-    loss = sigmoid_scores(H, n_in, target, syn1, bias, tables.noise_logq, cand, n_c, G, alpha, True, want_loss)
-    apply_batch(H, n_in, GH, syn1, cand, n_c, G, H.shape[1])
+    loss = sigmoid_scores(H, n_in, target, syn1, bias, tables, cand, n_c, G, alpha, True, want_loss)
+    apply_batch(H, n_in, GH, syn1, cand, n_c, G, row_dim(tables, H.shape[1]))
     _update_bias(bias, cand, n_c, G, n_in)
     return loss

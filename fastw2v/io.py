@@ -198,7 +198,9 @@ def save_word2vec(path, words, vectors: np.ndarray, binary: bool) -> None:
     vectors: float array (n, d), row i is the vector of ``words[i]``. Every
     word must pass :func:`word_problem` (checked before anything is written).
     """
-    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    vectors = np.asarray(vectors, dtype=np.float32)
+    if vectors.ndim == 2 and vectors.strides[1] != 4:
+        vectors = np.ascontiguousarray(vectors)  # rows are written whole: each must be contiguous
     n, d = vectors.shape
     if len(words) != n:
         raise ValueError("words and vectors differ in length")

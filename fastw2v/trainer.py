@@ -42,9 +42,12 @@ def init_weights(n_words: int, dim: int, seed: int, padded: bool = False):
     syn0 and syn1 are views of row-padded stores (:mod:`fastw2v.rows`), same values.
     """
     rng = np.random.Generator(np.random.PCG64(seed))
-    syn0 = ((rng.random((n_words, dim), dtype=np.float32) * np.float32(2.0) - np.float32(1.0)) / np.float32(dim)).astype(np.float32)
+    draws = (rng.random((n_words, dim), dtype=np.float32) * np.float32(2.0) - np.float32(1.0)) / np.float32(dim)
     if padded:
-        return rows.padded_copy(syn0), rows.padded_zeros(n_words, dim), np.zeros(n_words, dtype=np.float32)
+        syn0 = rows.padded_zeros(n_words, dim)
+        syn0[:] = draws
+        return syn0, rows.padded_zeros(n_words, dim), np.zeros(n_words, dtype=np.float32)
+    syn0 = draws.astype(np.float32)
     syn1 = np.zeros((n_words, dim), dtype=np.float32)
     bias = np.zeros(n_words, dtype=np.float32)
     return syn0, syn1, bias

@@ -380,7 +380,7 @@ def test_the_run_s_last_sync_split_among_workers_changes_no_vector(client, small
     assert a["bytes_formula"] < b["bytes_formula"] and a["bytes_moved"] < b["bytes_moved"]
 
 
-# dim 20: local training pads its rows to 32 floats (fastw2v.rows), a worker's replica does not
+# dim 20: rows padded to 32 floats (fastw2v.rows), in the local model and in the replica (merged in place)
 @pytest.mark.parametrize("dim", [16, 20])
 def test_one_worker_one_thread_is_bit_identical_to_local(small_corpus, dim):
     import fastw2v
@@ -736,3 +736,29 @@ def test_two_workers_with_late_merges_train_and_resume_to_the_same_vectors(clien
     again = fastw2v.Word2Vec.resume(ck, client=client)
     assert again.report["distributed"]["merge_lag"] == 1
     np.testing.assert_array_equal(again.wv.vectors, full.wv.vectors)
+
+
+def test_merges_read_and_write_a_replicas_padded_rows_in_place():
+    """A replica's rows are views of row-padded stores (fastw2v.rows): the sync kernels work on them in
+    place, with the same result as on plain rows, and leave the pad columns alone."""
+    from fastw2v import rows
+
+    rng = np.random.default_rng(3)
+    cur0 = rng.standard_normal((50, 20)).astype(np.float32)
+    base0 = cur0 * np.float32(0.9)
+    own = (cur0 - base0).astype(np.float32)
+    deltas = [own, (own * np.float32(1.5)).astype(np.float32)]
+    got = {}
+    for padded in (False, True):
+        cur = rows.padded_copy(cur0) if padded else cur0.copy()
+        base = base0.copy()
+        combine.merge_late(base, deltas, own, *combine.CAPS[combine.DEFAULT_MERGE], cur)
+        sent = combine.delta_since(cur, base, own[:7], 0, 7)
+        base2 = base.copy()
+        combine.merge_into(base2, deltas, *combine.CAPS[combine.DEFAULT_MERGE], cur, base2)
+        got[padded] = (np.array(cur), base, sent, base2)
+        if padded:
+            assert not rows.kernel_view(cur, cur)[0][:, 20:].any()
+    for a, b in zip(got[False], got[True]):
+        np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(got[True][0], cur0)  # the merges moved the replica

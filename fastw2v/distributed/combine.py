@@ -108,12 +108,30 @@ def _rows2d(a: np.ndarray) -> np.ndarray:
     return a.reshape(a.shape[0], int(np.prod(a.shape[1:], dtype=np.int64)))
 
 
+def _padded_rows(a: np.ndarray) -> bool:
+    """A float32 (K, D) view of a row-padded store (:mod:`fastw2v.rows`: a replica's rows): contiguous
+    rows further apart than D floats."""
+    return a.dtype == np.float32 and a.ndim == 2 and a.strides[1] == 4 and a.strides[0] > 4 * a.shape[1]
+
+
+def _in_place(a: np.ndarray, shape) -> np.ndarray:
+    """``a`` as the merge kernels read and write it: C-contiguous (K, D), or a padded store's rows widened
+    to the whole store row (C-contiguous again: the kernels, which loop over the D columns of ``base``,
+    never touch the pad columns, and are compiled once for both)."""
+    if a.flags.c_contiguous:
+        return a.reshape(shape)
+    return np.lib.stride_tricks.as_strided(a, (a.shape[0], a.strides[0] // 4), (a.strides[0], 4))
+
+
 def _kernel_inputs(name: str, base: np.ndarray, deltas, *outs):
     """((K, D), deltas as (K, D) float32 or bfloat16 bits): the merge kernels' shape; the arrays they write
-    must be written through (C-contiguous float32), or the merge would land in a copy."""
-    for a in (base, *outs):
-        if a.dtype != np.float32 or not a.flags.c_contiguous:
-            raise ValueError(f"{name} needs C-contiguous float32 base and outputs")
+    must be written through (C-contiguous float32, or a padded store's rows), or the merge would land in
+    a copy."""
+    if base.dtype != np.float32 or not base.flags.c_contiguous:
+        raise ValueError(f"{name} needs a C-contiguous float32 base")
+    for a in outs:
+        if a.dtype != np.float32 or not (a.flags.c_contiguous or _padded_rows(a)):
+            raise ValueError(f"{name} needs C-contiguous float32 (or padded rows) outputs")
     shape = (base.shape[0], int(np.prod(base.shape[1:], dtype=np.int64)))
     return shape, tuple(_rows2d(d).reshape(shape) for d in deltas) if shape[0] else ()
 
@@ -131,8 +149,8 @@ def merge_into(base: np.ndarray, deltas, cap: float, agree: float, out_a: np.nda
     shape, ds = _kernel_inputs("merge_into", base, deltas, out_a, out_b)
     if shape[0] == 0:
         return
-    capped_merge_into(base.reshape(shape), ds, float(cap), float(agree), out_a.reshape(shape),
-                      out_b.reshape(shape))
+    capped_merge_into(base.reshape(shape), ds, float(cap), float(agree), _in_place(out_a, shape),
+                      _in_place(out_b, shape))
 
 
 def merge_late(base: np.ndarray, deltas, own: np.ndarray, cap: float, agree: float, replica: np.ndarray) -> None:
@@ -149,14 +167,14 @@ def merge_late(base: np.ndarray, deltas, own: np.ndarray, cap: float, agree: flo
     if shape[0] == 0:
         return
     capped_merge_late(base.reshape(shape), ds, _rows2d(own).reshape(shape), float(cap), float(agree),
-                      replica.reshape(shape))
+                      _in_place(replica, shape))
 
 
 def delta_since(cur: np.ndarray, base: np.ndarray, prev: np.ndarray, lo: int, hi: int, out=None,
                 half: bool = False) -> np.ndarray:
     """cur - base, less prev on rows [lo, hi), in ``out`` if given, else a new array (one pass).
 
-    cur, base: float32 (K, ...) (views of a replica and its base); prev: (hi - lo, ...), the delta
+    cur, base: float32 (K, ...) (views of a replica, whose rows may be padded, and its base); prev: (hi - lo, ...), the delta
     already sent for those rows whose merge is not applied yet (float32 or bfloat16 bits, uint16).
     half: a new array of bfloat16 bits (uint16, rounded to nearest) instead of float32.
     """
@@ -168,7 +186,8 @@ def delta_since(cur: np.ndarray, base: np.ndarray, prev: np.ndarray, lo: int, hi
     if shape[0] == 0 or shape[1] == 0:
         return out
     p = _rows2d(prev).reshape(max(hi - lo, 0), shape[1]) if hi > lo else np.zeros((0, shape[1]), out.dtype)
-    kernel(_rows2d(cur).reshape(shape), _rows2d(base).reshape(shape), p, int(lo), int(hi), out.reshape(shape))
+    cur = _in_place(cur, shape) if _padded_rows(cur) else _rows2d(cur).reshape(shape)
+    kernel(cur, _rows2d(base).reshape(shape), p, int(lo), int(hi), out.reshape(shape))
     return out
 
 

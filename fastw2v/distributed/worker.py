@@ -132,7 +132,7 @@ class Shard:
         self.cfg = cfg
         self.counts = np.asarray(counts, dtype=np.int64)
         self.layout = combine.Layout(len(counts), cfg.dim, cfg.loss)
-        self.syn0, self.syn1, _ = trainer.init_weights(len(counts), cfg.dim, cfg.seed)
+        self.syn0, self.syn1, _ = trainer.init_weights(len(counts), cfg.dim, cfg.seed, padded=True)
         self.bias = trainer.init_bias(counts, cfg.loss)
         self.base0, self.base1, self.base_b = self.syn0.copy(), self.syn1.copy(), self.bias.copy()
         self.shard_tokens = list(shard_tokens)  # kept tokens of every shard (the global clock)

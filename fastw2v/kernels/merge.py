@@ -141,7 +141,7 @@ def delta_since(cur, base, prev, lo, hi, out):
     cur, base: float32 (K, D); prev: (hi - lo, D) and out (K, D), each float32 or bfloat16 (uint16:
     out rounded to nearest). One pass (NumPy needs two or three).
     """
-    n_rows, dim = cur.shape
+    n_rows, dim = base.shape  # cur's rows may be wider (a padded store's): the first D columns are read
     for r in range(n_rows):
         if lo <= r < hi:
             for j in range(dim):

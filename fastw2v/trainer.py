@@ -350,8 +350,8 @@ class KernelRunner:
         hot = hot_rows(cfg, len(counts), self.codes[2])
         self.settings = driver.Settings(int(cfg.window), int(cfg.negative), int(loss_every), int(cfg.share_noise),
                                         hot)
-        self._scratch_shape = (max(1, min(cfg.max_sentence_length, max_sentence_length)), max_candidates(self.tables, cfg),
-                               hot)
+        self._scratch_shape = (max(1, min(cfg.max_sentence_length, max_sentence_length)),
+                               max_candidates(self.tables, cfg), hot)
         self.scratch = None  # made by _args for the row width the weights come in (rows.kernel_view)
         self._views = (None, None)  # (key, kernel views) of the last weights seen
         self.stats = driver.make_stats(self.n_blocks)

@@ -174,8 +174,9 @@ def delta_since(cur: np.ndarray, base: np.ndarray, prev: np.ndarray, lo: int, hi
                 half: bool = False) -> np.ndarray:
     """cur - base, less prev on rows [lo, hi), in ``out`` if given, else a new array (one pass).
 
-    cur, base: float32 (K, ...) (views of a replica, whose rows may be padded, and its base); prev: (hi - lo, ...), the delta
-    already sent for those rows whose merge is not applied yet (float32 or bfloat16 bits, uint16).
+    cur, base: float32 (K, ...) (views of a replica, whose rows may be padded, and its base);
+    prev: (hi - lo, ...), the delta already sent for those rows whose merge is not applied yet
+    (float32 or bfloat16 bits, uint16).
     half: a new array of bfloat16 bits (uint16, rounded to nearest) instead of float32.
     """
     from ..kernels.merge import delta_since as kernel

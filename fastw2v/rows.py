@@ -1,11 +1,11 @@
 """Row layout of the weight matrices the kernels train: rows padded to whole 64-byte lines.
 
-A (V, d) float32 matrix stored C-contiguously puts its rows at multiples of 4 d bytes: at d 300
-(1,200 bytes) three rows in four start inside a cache line, so every vector load and store of the
-kernels' tile loops straddles two lines, and the last d mod 16 floats of every pass over a row run
-as scalar iterations. Stored as (V, dp) with dp = d rounded up to 16 floats and the first row on a
-64-byte boundary, every row starts on a line and the loops over dp have no scalar tail: a 1-thread
-sg-hs run at d 300 trains faster (bench/MATRIX.md, 2026-12-07).
+A (V, d) float32 matrix stored C-contiguously puts its rows at multiples of 4 d bytes, and numpy's
+large arrays start 16 bytes past a page: at d 300 (1,200 bytes) three rows in four start inside a
+cache line, so every vector load and store of the kernels' tile loops straddles two lines. Stored
+as (V, dp) with dp = d rounded up to 16 floats and the first row on a 64-byte boundary, every row
+starts on a line: a 1-thread sg-hs run at d 300 trains about 1.15x faster (bench/MATRIX.md and
+bench/ROOFLINE.md, 2026-12-07).
 
 The model keeps ``store[:, :d]`` views (what users see: ``wv.vectors``, ``syn1``), and
 :func:`kernel_view` hands the kernels the whole (V, dp) store, C-contiguous as they are compiled for.
@@ -13,6 +13,8 @@ Their loops still run to d (``Tables.dim``, :func:`fastw2v.kernels.common.row_di
 unpadded weights train to bit-identical vectors, and the pad columns stay as they are: zero.
 """
 import numpy as np
+
+from .kernels.driver import aligned_zeros
 
 #: rows start on 64-byte boundaries: 16 float32
 LINE_FLOATS = 16
@@ -25,10 +27,14 @@ def padded_width(d: int) -> int:
 
 def padded_zeros(n_rows: int, d: int) -> np.ndarray:
     """float32 (n_rows, d) zeros: the ``[:, :d]`` view of a 64-byte aligned (n_rows, padded_width(d)) store."""
-    dp = padded_width(d)
-    raw = np.zeros(n_rows * dp + LINE_FLOATS, dtype=np.float32)
-    off = (-raw.ctypes.data % 64) // 4
-    return raw[off:off + n_rows * dp].reshape(n_rows, dp)[:, :d]
+    return aligned_zeros((n_rows, padded_width(d)), np.float32, 4 * LINE_FLOATS)[:, :d]
+
+
+def whole_rows(a: np.ndarray) -> np.ndarray:
+    """A float32 (n, d) view whose rows are contiguous and ``a.strides[0]`` bytes apart, widened to
+    (n, a.strides[0] // 4): C-contiguous, the whole rows of the store it is a view of. Nothing is
+    copied or checked (:func:`kernel_view` checks)."""
+    return np.lib.stride_tricks.as_strided(a, shape=(a.shape[0], a.strides[0] // 4), strides=(a.strides[0], 4))
 
 
 def padded_copy(a: np.ndarray) -> np.ndarray:
@@ -54,7 +60,7 @@ def _store(a: np.ndarray):
     start = a.ctypes.data
     if not (lo <= start and start + 4 * dp * a.shape[0] <= hi):
         return None
-    store = np.lib.stride_tricks.as_strided(a, shape=(a.shape[0], dp), strides=(4 * dp, 4), writeable=True)
+    store = whole_rows(a)
     # the pad columns must be zero: they are in every sum the kernels make over a row (a view such as
     # a (V, 112) matrix's [:, :100] has the same layout and other data there)
     return store if not store[:, d:].any() else None

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..rows import whole_rows
+
 HOT_ROWS = 1024
 
 
@@ -118,9 +120,7 @@ def _in_place(a: np.ndarray, shape) -> np.ndarray:
     """``a`` as the merge kernels read and write it: C-contiguous (K, D), or a padded store's rows widened
     to the whole store row (C-contiguous again: the kernels, which loop over the D columns of ``base``,
     never touch the pad columns, and are compiled once for both)."""
-    if a.flags.c_contiguous:
-        return a.reshape(shape)
-    return np.lib.stride_tricks.as_strided(a, (a.shape[0], a.strides[0] // 4), (a.strides[0], 4))
+    return a.reshape(shape) if a.flags.c_contiguous else whole_rows(a)
 
 
 def _kernel_inputs(name: str, base: np.ndarray, deltas, *outs):

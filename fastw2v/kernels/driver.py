@@ -752,6 +752,8 @@ def make_scratch(n_threads: int, max_sentence_length: int, window: int, dim: int
     ids and candidates are rewritten for every centre word, and two threads'
     rows sharing a cache line would bounce it between cores (false sharing).
     Arrays stay C-contiguous; the kernels only read the leading rows.
+    dim: the row width of the weights as the kernels get them (a padded store's, :mod:`fastw2v.rows`: the
+    H, GH and private rows then start on 64-byte lines too; the loops run to Tables.dim).
     hot_rows: rows of each thread's private copy of hs's root nodes (Settings.hot_rows; 0: one unused row).
     """
     n_in = 2 * window

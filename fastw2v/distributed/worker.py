@@ -96,7 +96,8 @@ class Plan:
         self.cache = cache
         self.workdir = workdir
         longest = int(np.diff(np.asarray(cache.starts)).max()) if cache.n_sentences else 1
-        self.runner = trainer.KernelRunner(counts, cfg, max(1, min(cfg.max_sentence_length, longest)), stream=index)
+        self.runner = trainer.KernelRunner(counts, cfg, max(1, min(cfg.max_sentence_length, longest)), stream=index,
+                                           loss_every=trainer.loss_every_for(cache.n_tokens))
         call = trainer.CALL_TOKENS_PER_THREAD * int(cfg.threads)
         if n_shards > 1:  # rounds shorter than a call need shorter calls (one worker: as local)
             call = max(1, min(call, int(round_tokens)))

@@ -9,8 +9,8 @@ Loss per input: sum over the path of softplus(-(1 - 2b) h.u_n).
 Same signature as ``ns.step``; ``negative`` is unused. Reads the tables'
 hs_points (V, max_depth) int32, hs_codes (V, max_depth) int8, hs_lens (V,) int32.
 The gradients come from :func:`~fastw2v.kernels.common.fast_sigmoid`, which
-vectorises over the path; the measured loss (every ``loss_every`` examples)
-from the softplus table.
+vectorises over the path; the measured loss (for every ``loss_every``-th centre
+word) from the softplus table.
 
 Batched skip-gram on several threads uses :func:`step_hot`, and CBOW :func:`cbow_step`
 (on one thread too, with no private rows): each thread keeps its own copy of the inner

@@ -324,3 +324,22 @@ def test_fast_sigmoid_is_sigmoid_within_the_tables_error():
     assert np.abs(got[::997] - table).max() <= 2.5e-7
     special = _fast_sigmoids(np.array([np.nan, np.inf, -np.inf], np.float32))
     assert 0.0 <= special[0] < 1e-6 and abs(special[1] - 1.0) < 1e-6 and special[2] < 1e-6
+
+
+@njit
+def _prefetch_everywhere(a1, a2, far):
+    for i in (0, a1.shape[0] - 1, far, -far):
+        common.prefetch(a1, i)
+        common.prefetch2(a2, i, 0)
+        common.prefetch2(a2, 0, i)
+    return a1.sum() + a2.sum()
+
+
+def test_prefetch_changes_nothing_and_never_faults():
+    """The hint hs's sentence loops give a centre word ahead: no value moves, and an index far
+    outside the array (an unmapped address) does not fault."""
+    a1 = np.arange(10, dtype=np.int32)
+    a2 = np.arange(12, dtype=np.int8).reshape(3, 4)
+    b1, b2 = a1.copy(), a2.copy()
+    assert _prefetch_everywhere(a1, a2, 1 << 40) == a1.sum() + a2.sum()
+    assert np.array_equal(a1, b1) and np.array_equal(a2, b2)

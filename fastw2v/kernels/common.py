@@ -2,7 +2,9 @@
 from collections import namedtuple
 
 import numpy as np
+from llvmlite import ir
 from numba import njit, types
+from numba.core import cgutils
 from numba.extending import intrinsic
 
 from ..sampler import alias_draw
@@ -126,6 +128,39 @@ def bits_f32(typingctx, x):
         low = builder.trunc(args[0], context.get_value_type(types.uint32)) if x.bitwidth > 32 else args[0]
         return builder.bitcast(low, context.get_value_type(types.float32))
     return types.float32(x), codegen
+
+
+def _prefetch_codegen(context, builder, sig, args):
+    """llvm.prefetch of the element args[1:] of the array args[0]: read, keep in all levels, data."""
+    aryty = sig.args[0]
+    ary = context.make_array(aryty)(context, builder, args[0])
+    inds = [context.cast(builder, v, t, types.intp) for v, t in zip(args[1:], sig.args[1:])]
+    ptr = cgutils.get_item_pointer2(context, builder, data=ary.data, shape=cgutils.unpack_tuple(builder, ary.shape),
+                                    strides=cgutils.unpack_tuple(builder, ary.strides), layout=aryty.layout,
+                                    inds=inds)
+    i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
+    fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
+                                        "llvm.prefetch.p0")
+    builder.call(fn, [builder.bitcast(ptr, i8p), ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+    return context.get_dummy_value()
+
+
+@intrinsic
+def prefetch(typingctx, arr, i):
+    """A hint to bring the cache line of arr[i] (a 1-D array) in before it is read; changes no value, and an
+    index out of range faults nowhere (the instruction never faults)."""
+    if not (isinstance(arr, types.Array) and arr.ndim == 1 and isinstance(i, types.Integer)):
+        return None
+    return types.void(arr, i), _prefetch_codegen
+
+
+@intrinsic
+def prefetch2(typingctx, arr, i, j):
+    """:func:`prefetch` of arr[i, j] (a 2-D array)."""
+    if not (isinstance(arr, types.Array) and arr.ndim == 2 and isinstance(i, types.Integer)
+            and isinstance(j, types.Integer)):
+        return None
+    return types.void(arr, i, j), _prefetch_codegen
 
 
 # sigmoid(x) = 1 / (1 + exp(-x)) in float32 arithmetic only, no table and no branch, so a

@@ -122,6 +122,8 @@ def _steps_for(code: int) -> dict:
     summed gradient into GH[0], the summed loss returned; by default one loss step per pair, each with
     its own noise draws, as fastText; with ``share`` (ns and nce only) the m pairs share one set of k
     draws (:func:`_shared_noise_step`): about (m + k) instead of m (1 + k) output rows per window.
+    next_centre(loss, tables, w): called a centre word ahead with the next centre word w; hs starts
+    loading w's rows of the path tables (:func:`~fastw2v.kernels.hs.prefetch_path`), the others do nothing.
     """
     step = LOSS_STEPS[code]
     can_share = code in (NS, NCE)
@@ -155,6 +157,15 @@ def _steps_for(code: int) -> dict:
             return step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss)
         cbow_hot_step = hot_step
 
+    if code == HS:
+        @njit(inline="always")
+        def next_centre(loss, tables, w):
+            hs.prefetch_path(tables, w)
+    else:
+        @njit(inline="always")
+        def next_centre(loss, tables, w):
+            pass
+
     @njit(inline="always")
     def window_step(loss, H, targets, m, GH, syn1, bias, tables, negative, alpha, state, cand, G, want_loss, share):
         if can_share and share:
@@ -171,7 +182,8 @@ def _steps_for(code: int) -> dict:
                 GH[0, q] += GH[1, q]
         return lv
 
-    return {"loss_step": loss_step, "hot_step": hot_step, "cbow_hot_step": cbow_hot_step, "window_step": window_step}
+    return {"loss_step": loss_step, "hot_step": hot_step, "cbow_hot_step": cbow_hot_step, "window_step": window_step,
+            "next_centre": next_centre}
 
 
 @njit(inline="always")
@@ -278,6 +290,8 @@ def _sg_batched(model, loss, batched, subwords, sent, n, syn0, syn1, bias, table
     hot, hot_base, n_hot = scratch.hot[t], scratch.hot_base[t], settings.hot_rows
     hot_lo = syn1.shape[0] - 1 - n_hot  # inner nodes are rows 0..V-2, the root V-2
     for i in range(n):
+        if i + 1 < n:
+            next_centre(loss, tables, sent[i + 1])
         n_in = _gather_context(sent, n, i, settings.window, state, syn0, ctx, H, d)
         if n_in == 0:
             continue
@@ -304,6 +318,8 @@ def _sg_exact(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables,
     d = row_dim(tables, syn0.shape[1])
     ctx, H, GH, cand, G = scratch.ctx[t], scratch.H[t], scratch.GH[t], scratch.cand[t], scratch.G[t]
     for i in range(n):
+        if i + 1 < n:
+            next_centre(loss, tables, sent[i + 1])
         n_in = _gather_context(sent, n, i, settings.window, state, syn0, ctx, H, d)
         if n_in == 0:
             continue
@@ -333,6 +349,8 @@ def _cbow(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, sub
     hot, hot_base, n_hot = scratch.hot[t], scratch.hot_base[t], settings.hot_rows
     hot_lo = syn1.shape[0] - 1 - n_hot
     for i in range(n):
+        if i + 1 < n:
+            next_centre(loss, tables, sent[i + 1])
         half = settings.window - randbelow(state, settings.window)
         n_ctx = 0
         for j in range(max(0, i - half), min(n, i + half + 1)):
@@ -508,7 +526,7 @@ def _shared_noise_step(H, targets, m, GH, syn1, bias, tables, negative, alpha, s
 
 
 #: the names the sentence loops call; each copy of a loop has them bound to its loss's functions
-hot_step = cbow_hot_step = window_step = None
+hot_step = cbow_hot_step = window_step = next_centre = None
 
 
 def _sg_sub_batched(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, sub, settings, alpha, state,
@@ -627,7 +645,7 @@ def _sentence(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables,
 @functools.lru_cache(maxsize=None)
 def _loop_for(model: int, loss: int, batched: bool, subwords: bool):
     """A copy of the sentence loop of (model, batched, subwords) whose step names (loss_step, hot_step,
-    cbow_hot_step, window_step) are the inline functions of ``loss`` (:func:`_steps_for`); batched CBOW
+    cbow_hot_step, window_step, next_centre) are the inline functions of ``loss`` (:func:`_steps_for`); batched CBOW
     with ns or nce takes :func:`_cbow_block`."""
     loop = SENTENCE_LOOPS[model, batched, subwords]
     if loop is _cbow and batched and loss in (NS, NCE):

@@ -11,10 +11,19 @@ so run it with an empty Numba cache:
         .venv/bin/python bench/perf_map.py CORPUS --model sg --loss hs --dim 300
     perf report -i /tmp/pf.data --sort sym
 
-Sizes in the map are the gaps between consecutive functions (perf needs one). What was seen with it
-is in bench/ROOFLINE.md (the section on the sampled loss).
+Sizes in the map are the gaps between consecutive functions (perf needs one). A function that
+inlines its whole step (CBOW's sentence loop) shows as one line; ``--dump NAME`` also writes the
+machine code of the functions whose name contains NAME, to disassemble and hold perf's sample
+addresses against (``perf script -F ip``; the offset of a sample is its address less the start
+the script prints):
+
+    objdump -D -b binary -mi386:x86-64 --no-show-raw-insn /tmp/perf_map_<start>.bin
+
+What was seen with it is in bench/ROOFLINE.md (the bullets of 2026-12-07 on sg-hs-d300 by
+function and cbow-hs-d300 by instruction).
 """
 import argparse
+import ctypes
 import os
 import re
 import sys
@@ -59,6 +68,15 @@ def write_map(rows, path):
             f.write(f"{addr:x} {min(size, 1 << 20):x} {short}\n")
 
 
+def _mapped_end(addr: int) -> int:
+    """The end of the mapping (/proc/self/maps) that holds ``addr``: reading beyond it would fault."""
+    for line in open("/proc/self/maps"):
+        lo, hi = (int(x, 16) for x in line.split()[0].split("-"))
+        if lo <= addr < hi:
+            return hi
+    return addr
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("corpus")
@@ -68,6 +86,7 @@ def main():
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--sample", type=float, default=1e-4)
+    ap.add_argument("--dump", metavar="NAME", help="write the machine code of the functions whose name has NAME")
     a = ap.parse_args()
     m = Word2Vec(model=a.model, loss=a.loss, dim=a.dim, window=5, sample=a.sample, epochs=a.epochs,
                  threads=a.threads)
@@ -80,6 +99,13 @@ def main():
           f"{m.report['training_words_per_sec'] / 1e6:.2f}M words/s); {len(rows)} functions named in {path}")
     if not rows:
         print("no functions found: the kernels came from the Numba cache; set NUMBA_CACHE_DIR to an empty folder")
+    for i, (addr, name) in enumerate(rows):
+        if a.dump and a.dump in name:
+            # up to the next function, and never past the end of the mapping the code sits in
+            size = min(rows[i + 1][0] - addr if i + 1 < len(rows) else 1 << 20, _mapped_end(addr) - addr)
+            out = f"/tmp/perf_map_{addr:x}.bin"
+            Path(out).write_bytes(ctypes.string_at(addr, size))
+            print(f"{name[:80]}: {size} bytes from {addr:#x} in {out}")
 
 
 if __name__ == "__main__":

@@ -132,7 +132,8 @@ def plan_blocks(starts: np.ndarray, s_lo: int, s_hi: int, n_blocks: int) -> np.n
 class EpochStats:
     epoch: int
     loss: float
-    loss_sum: float  # the epoch's summed example losses (float64; estimated when sampled), gensim's get_latest_training_loss
+    # the epoch's summed example losses (float64; estimated when sampled): gensim's get_latest_training_loss
+    loss_sum: float
     words: int
     effective_words: int
     seconds: float

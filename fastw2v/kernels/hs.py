@@ -58,7 +58,7 @@ def step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, 
 def prefetch_path(tables, w):
     """Start loading word w's rows of the path tables (its path length, nodes and code bits) a centre
     word before they are read. Each is a row picked by a word id, which no hardware prefetcher
-    guesses; the first read of the nodes took 4.3% of a CBOW-hs d 300 run's samples (bench/ROOFLINE.md)."""
+    guesses; the first read of the nodes took 4.3% of the CBOW-hs d 300 kernel's samples (bench/ROOFLINE.md)."""
     prefetch(tables.hs_lens, w)
     prefetch2(tables.hs_points, w, 0)
     prefetch2(tables.hs_points, w, tables.hs_points.shape[1] - 1)

@@ -27,6 +27,39 @@ def test_byte_keys_that_decode_alike_are_merged():
     assert list(remap) == [0, 0, 1]
 
 
+def _reference_vocab(keys, counts, min_count):
+    """Every key decoded and merged, then pruned: what build_vocab must equal."""
+    merged = {}
+    for k, c in zip(keys, counts.tolist()):
+        w = k.decode("utf-8", "replace")
+        merged[w] = merged.get(w, 0) + c
+    kept = sorted((w for w, c in merged.items() if c >= min_count), key=lambda w: (-merged[w], w))
+    final = {w: i for i, w in enumerate(kept)}
+    return kept, [merged[w] for w in kept], [final.get(k.decode("utf-8", "replace"), -1) for k in keys]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_rare_keys_pruned_undecoded_give_the_merged_vocabulary(seed):
+    # Rare ASCII keys are pruned without being decoded; rare keys that decode alike (invalid bytes,
+    # or the literal U+FFFD) can still add up to min_count and must be kept, with ties in order.
+    rng = np.random.default_rng(seed)
+    pieces = [b"a", b"b", b"\xff", b"\xfe", b"\xc3", b"\xef\xbf\xbd", b"\xc3\xa9", b"z"]
+    keys = set()
+    while len(keys) < 300:
+        keys.add(b"".join(pieces[i] for i in rng.integers(0, len(pieces), rng.integers(1, 4))))
+    keys = sorted(keys)
+    counts = rng.integers(1, 6, len(keys)) ** 2
+    for min_count in (1, 5, 12):
+        vocab, remap = build_vocab(keys, counts, min_count, None)
+        words, wcounts, wremap = _reference_vocab(keys, counts, min_count)
+        assert vocab.words == words and list(vocab.counts) == wcounts and list(remap) == wremap
+
+
+def test_empty_vocabulary_error_counts_every_distinct_word():
+    with pytest.raises(CorpusError, match=r"\(3 distinct words"):
+        build_vocab([b"a", b"b", b"x\xff", b"x\xfe"], np.array([1, 1, 1, 1]), 3, None)
+
+
 def test_keep_probability_is_word2vec_formula():
     counts = np.array([100000, 5000, 300, 7])
     sample = 1e-3

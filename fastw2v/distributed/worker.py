@@ -22,7 +22,7 @@ import numpy as np
 
 from .. import trainer
 from ..config import TrainConfig
-from ..corpus import WorkDir, build_token_cache, release_pages
+from ..corpus import WorkDir, build_token_cache, release_free_heap, release_pages
 from ..kernels import driver as kdriver
 from . import combine, source
 
@@ -371,6 +371,8 @@ def encode_shard(run_id, files: list, first_offset: int, lo: int, hi: int, vocab
     except BaseException:
         work.cleanup()
         raise
+    del raw, part, index, keys, remap
+    release_free_heap()  # the shard's reading freed heap that would otherwise stay in RSS through training
     st = _RUNS.setdefault(run_id, {})
     st.setdefault("pending", []).append((cfg, np.asarray(counts, dtype=np.int64), cache, work, stream))
     return cache.n_tokens

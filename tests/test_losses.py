@@ -238,35 +238,54 @@ def test_merging_private_rows_adds_every_threads_changes():
 
 
 @njit(cache=True)
-def _merge_due(syn1, hot, base, hot_lo, n_hot, counter, every):
-    hs.merge_due(syn1, hot, base, hot_lo, n_hot, syn1.shape[1], counter, every)
+def _merge_due(syn1, hot, base, hot_lo, n_hot, counter, every, tiers):
+    hs.merge_due(syn1, hot, base, hot_lo, n_hot, syn1.shape[1], counter, every, tiers)
 
 
-@pytest.mark.parametrize("n_hot", [100, hs.HOT_MID, 20, hs.HOT_TOP, 3])
-def test_merge_due_merges_the_most_visited_rows_more_often(n_hot):
-    """The HOT_TOP most visited private rows (the last rows: the root is the last inner node) are merged
-    every ``every`` centre words, the HOT_MID most visited every HOT_MID_EVERY x every, all of them
-    every HOT_ALL_EVERY x every; other counters merge nothing, and every change reaches syn1."""
-    V1, d, every = n_hot + 7, 4, 16
+def _sg_tier(counter, n_hot):
+    """The rows skip-gram's tiers merge after centre word ``counter`` (every 16): the top 8 every 16,
+    64 every 128, 256 every 256, all every 1,024."""
+    for interval, rows in ((1024, n_hot), (256, 256), (128, 64), (16, 8)):
+        if counter % interval == 0:
+            return list(range(max(0, n_hot - rows), n_hot))
+    return []
+
+
+def _cbow_tier(counter, n_hot):
+    """CBOW's (every 64): the top 8 every 64, 64 every 512, all every 4,096."""
+    for interval, rows in ((4096, n_hot), (512, 64), (64, 8)):
+        if counter % interval == 0:
+            return list(range(max(0, n_hot - rows), n_hot))
+    return []
+
+
+@pytest.mark.parametrize("model", ["sg", "cbow"])
+@pytest.mark.parametrize("n_hot", [300, 100, 64, 20, 8, 3])
+def test_merge_due_merges_the_most_visited_rows_more_often(model, n_hot):
+    """The most visited private rows (the last rows: the root is the last inner node) are merged most
+    often, in the tiers driver.HOT_TIERS and CBOW_HOT_TIERS give; other counters merge nothing, and
+    every change reaches syn1."""
+    if model == "sg":
+        every, tiers, expected = driver.HOT_MERGE_EVERY, driver.HOT_TIERS, _sg_tier
+    else:
+        every, tiers, expected = driver.CBOW_HOT_MERGE_EVERY, driver.CBOW_HOT_TIERS, _cbow_tier
+    V1, d = n_hot + 7, 4
     rng = np.random.default_rng(1)
     syn1 = rng.normal(size=(V1, d)).astype(np.float32)
     orig = syn1.copy()
     lo = V1 - 1 - n_hot
     hot, base = (np.zeros((n_hot, d), np.float32) for _ in range(2))
     _load_hot(syn1, hot, base, lo, n_hot)
-    for counter in range(1, 2 * hs.HOT_ALL_EVERY * every + 1):
+    last_all = 0
+    for counter in range(1, 2 * 64 * every + 1):
         before = syn1.copy()
         hot += np.float32(0.01)  # this thread's step moved every private row
-        _merge_due(syn1, hot, base, lo, n_hot, counter, every)
+        _merge_due(syn1, hot, base, lo, n_hot, counter, every, tiers)
         merged = list(np.flatnonzero(np.any(syn1 != before, axis=1)) - lo)
-        if counter % (hs.HOT_ALL_EVERY * every) == 0:
-            assert merged == list(range(n_hot))
-        elif counter % (hs.HOT_MID_EVERY * every) == 0:
-            assert merged == list(range(max(0, n_hot - hs.HOT_MID), n_hot))
-        elif counter % every == 0:
-            assert merged == list(range(max(0, n_hot - hs.HOT_TOP), n_hot))
-        else:
-            assert merged == []
+        assert merged == expected(counter, n_hot), counter
+        if merged == list(range(n_hot)):
+            last_all = counter
+    assert last_all == 2 * 64 * every
     assert np.allclose(syn1[lo:V1 - 1], hot, atol=1e-4)  # the last counter merged every row: nothing lost
     assert np.array_equal(syn1[:lo], orig[:lo]) and np.array_equal(syn1[V1 - 1:], orig[V1 - 1:])
 

@@ -58,25 +58,33 @@ Subwords = namedtuple("Subwords", "ptr ids")
 #: hot_rows: batched skip-gram and CBOW with hs keep that many inner nodes nearest the root in thread-private
 #: copies, merged into syn1 by :func:`~fastw2v.kernels.hs.merge_due` and at the end of every block)
 Settings = namedtuple("Settings", "window negative loss_every share_noise hot_rows", defaults=(0, 0))
-#: centre words between a thread's merges of its most visited private root rows (hs.HOT_TOP of them; all
-#: of them hs.HOT_ALL_EVERY times less often): every 16 for every row held skip-gram hs quality on the
+#: centre words between a thread's merges of its most visited private root rows (the first tier of
+#: HOT_TIERS; the others that many times less often): every 16 for every row held skip-gram hs quality on the
 #: text8 sample (WordSim-353 0.575 and analogy 0.073 over 5 seeds, against 0.571 and 0.072 with shared
 #: rows); every 64 for every row lost 0.02 of WordSim-353
 HOT_MERGE_EVERY = 16
-#: the private root rows: the 64 inner nodes most visited (the top 6 levels of the tree and some). A timing
-#: probe that skipped the updates of each path's first 6 nodes ran 2 threads 1.7-1.9x as fast as one, against
-#: 1.1-1.65x with every node shared
-HOT_ROWS = 64
+#: skip-gram's private root rows: the 1,024 inner nodes most visited (the top 10 levels of the tree and
+#: some). Two threads share cache lines for every row written by both, and on this host how much that costs
+#: changes from run to run: with 64 private rows, 2-thread sg-hs ran 0.98-1.62x as fast as one thread while
+#: two 1-thread processes side by side each kept 0.76-1.06 of a solo run (2026-12-07)
+HOT_ROWS = 1024
+#: skip-gram's merge_due tiers, (rows, interval in HOT_MERGE_EVERY): the top 8 every 16 centre words, 64
+#: every 128, 256 every 256, all 1,024 every 1,024, so that no row past the top 64 (depth 6 and below, on at
+#: most 1/64 of the paths) carries more than about 4 of the other thread's updates. Without the 256 tier
+#: (rows 64-1,023 every 1,024) analogy fell 0.33 points over 16 seeds; with all 1,024 every 256 it held, but
+#: the merges took most of the gain
+HOT_TIERS = ((8, 1), (64, 8), (256, 16), (1 << 30, 64))
 #: CBOW's private root rows (hs): with one input row per centre word, the shared rows below the top 64 still
 #: bounced between the cores enough that 1,024 private rows (merged in merge_due's tiers) trained 2 threads
-#: 1.20-1.30x faster at d 100 and 300 (skip-gram: 1.09-1.12x, and its analogy over 4 seeds fell 0.35 points,
-#: so it keeps 64)
+#: 1.20-1.30x faster at d 100 and 300
 CBOW_HOT_ROWS = 1024
 #: CBOW's HOT_MERGE_EVERY: its step moves a path row by one mean's gradient per centre word, skip-gram's by
 #: the sum of about 2 x window context rows' gradients, so CBOW's rows gather as much change in 4 times as many
 #: centre words. 64 trained cbow-hs 1.02-1.20x faster (2 threads) with the same quality over 8 seeds (text8
 #: sample, 5 epochs, d 100: WordSim-353 0.491 and analogy 2.83% against 0.485 and 2.78% every 16)
 CBOW_HOT_MERGE_EVERY = 64
+#: CBOW's merge_due tiers: the top 8 every 64 centre words, 64 every 512, all every 4,096
+CBOW_HOT_TIERS = ((8, 1), (64, 8), (1 << 30, 64))
 
 
 def _literal(code, what):
@@ -302,7 +310,7 @@ def _sg_batched(model, loss, batched, subwords, sent, n, syn0, syn1, bias, table
         lv = hot_step(loss, H, np.int64(n_in), GH, sent[i], syn1, bias, tables, settings.negative, alpha, state,
                       cand, G, want, hot, hot_lo)
         if n_hot > 0:
-            hs.merge_due(syn1, hot, hot_base, hot_lo, n_hot, d, counter, HOT_MERGE_EVERY)
+            hs.merge_due(syn1, hot, hot_base, hot_lo, n_hot, d, counter, HOT_MERGE_EVERY, HOT_TIERS)
         _scatter(syn0, ctx, GH, n_in, d)
         if want:
             out[ST_LOSS] += lv
@@ -365,7 +373,7 @@ def _cbow(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, sub
         lv = cbow_hot_step(loss, H, 1, GH, sent[i], syn1, bias, tables, settings.negative, alpha, state, cand, G,
                            want, hot, hot_lo)
         if n_hot > 0:
-            hs.merge_due(syn1, hot, hot_base, hot_lo, n_hot, d, counter, CBOW_HOT_MERGE_EVERY)
+            hs.merge_due(syn1, hot, hot_base, hot_lo, n_hot, d, counter, CBOW_HOT_MERGE_EVERY, CBOW_HOT_TIERS)
         g = GH[0]
         for r in range(n_ctx):
             _add_row(syn0[ctx[r]], g, d)  # the mean's gradient, unscaled, to every context row

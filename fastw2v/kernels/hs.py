@@ -154,34 +154,30 @@ def merge_hot(syn1, hot, base, hot_lo, n_hot, d, first=0):
 
 
 @njit(inline="always")
-def merge_due(syn1, hot, base, hot_lo, n_hot, d, counter, every):
-    """The merges due after the thread's centre word number ``counter``: the HOT_TOP most visited
-    private rows every ``every`` centre words, the HOT_MID most visited every HOT_MID_EVERY x every,
-    all n_hot every HOT_ALL_EVERY x every.
+def merge_due(syn1, hot, base, hot_lo, n_hot, d, counter, every, tiers):
+    """The merges due after the thread's centre word number ``counter``: with ``tiers`` a tuple of
+    (rows, interval) from the most visited down, each interval a multiple of the one before, the
+    ``rows`` most visited private rows are merged every interval x every centre words (the widest
+    tier due wins; a last tier of 1 << 30 rows is all n_hot).
 
     An inner node's row is visited as often as its count, and a parent is built after its children,
     so the last rows are the most visited: the root by every path. Merging every row as often as the
     root moved n_hot rows x d floats three times (syn1, copy, base) per 16 centre words: with 64 rows,
     about a fifth of CBOW-hs's time at d 100 (merging all of them 4 times less often ran 1.17-1.25x
-    faster). On realmix (its first 25 MB, sample 1e-4 or 1e-3) each row past the top 8 is on at most
+    faster). A merge costs about what one shared access of the row costs (the other core holds
+    syn1's line), so a tier pays only by gathering several of the thread's updates in one merge, and
+    costs quality when it lets the other thread's pile up: tiers keep each row's pending updates
+    bounded. On realmix (its first 25 MB, sample 1e-4 or 1e-3) each row past the top 8 is on at most
     16.5% of the kept words' paths, so merged every 128 centre words it carries at most about 21
-    pending updates, the root 16; each row past the top 64 is on at most 3% of the paths, about 30
-    pending updates when merged every 1,024. (Skip-gram's intervals, every = 16; CBOW's are 4 times
-    longer for as much change: see driver.CBOW_HOT_MERGE_EVERY.)
+    pending updates, the root 16 (driver.HOT_TIERS and CBOW_HOT_TIERS give the intervals).
     """
     if counter % every == 0:
-        if counter % (HOT_ALL_EVERY * every) == 0:
-            merge_hot(syn1, hot, base, hot_lo, n_hot, d)
-        elif counter % (HOT_MID_EVERY * every) == 0:
-            merge_hot(syn1, hot, base, hot_lo, n_hot, d, max(0, n_hot - HOT_MID))
-        else:
-            merge_hot(syn1, hot, base, hot_lo, n_hot, d, max(0, n_hot - HOT_TOP))
-
-
-#: merge_due's tiers, in units of the caller's interval (driver.HOT_MERGE_EVERY; CBOW: driver.CBOW_HOT_MERGE_EVERY)
-HOT_TOP = 8
-HOT_MID, HOT_MID_EVERY = 64, 8
-HOT_ALL_EVERY = 64
+        k = counter // every
+        first = n_hot
+        for rows, interval in tiers:
+            if k % interval == 0:
+                first = max(0, n_hot - rows)
+        merge_hot(syn1, hot, base, hot_lo, n_hot, d, first)
 
 
 # the gradients of step_hot and step_called, called as their loops are (see _CALLED above)

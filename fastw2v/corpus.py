@@ -487,8 +487,9 @@ def release_free_heap() -> None:
 
     Reading a corpus and building its vocabulary free tens of MB of blocks (the tokenizer's
     buffers, the provisional keys, Python objects) that glibc keeps mapped, behind blocks still in
-    use, so they would stay in RSS through training. Called once the token cache is built, it took
-    RSS at the start of training from 233 to 213 MB on realmix.
+    use, so they would stay in RSS through training. Called once the token cache is built and the
+    provisional keys dropped, RSS went from 230.9 MB (after the token cache) to 198.0 MB at the
+    start of training on realmix (bench/RESULTS.md). Only saves memory, so it never raises.
     """
     global _malloc_trim
     if _malloc_trim is None:
@@ -497,8 +498,11 @@ def release_free_heap() -> None:
             try:
                 import ctypes
 
-                _malloc_trim = ctypes.CDLL(None).malloc_trim
-            except (OSError, AttributeError):  # musl and other C libraries have no malloc_trim
+                trim = ctypes.CDLL(None).malloc_trim
+                trim.argtypes = [ctypes.c_size_t]
+                trim.restype = ctypes.c_int
+                _malloc_trim = trim
+            except (ImportError, OSError, AttributeError):  # no ctypes, or a C library without it (musl)
                 pass
     if _malloc_trim:
         _malloc_trim(0)

@@ -34,8 +34,8 @@ class Vocab:
 def build_vocab(keys: list, counts: np.ndarray, min_count: int, max_vocab: int | None, keep=None):
     """Prune and order provisional keys.
 
-    keys: provisional id -> token (``bytes`` are decoded as UTF-8 with
-    replacement; tokens that decode to the same string are merged).
+    keys: provisional id -> token, all distinct (``bytes`` are decoded as UTF-8
+    with replacement; tokens that decode to the same string are merged).
     counts: int64 array, count per provisional id.
     keep: optional ``keep(words, counts, min_count) -> bool array`` that replaces
     the ``counts >= min_count`` test (gensim's ``trim_rule`` and

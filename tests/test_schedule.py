@@ -261,8 +261,8 @@ def test_kernel_calls_skip_the_literal_dispatch():
 
 
 def test_initial_weights_are_drawn_without_full_size_temporaries():
-    # The one-line (2 u - 1) / dim over a whole (V, d) draw held two V x d temporaries at once, a
-    # peak above training's on realmix; blocks give the same values with one block's memory.
+    # The one-line (2 u - 1) / dim over a whole (V, d) draw held a V x d temporary beside the weights,
+    # a peak above training's on realmix; blocks give the same values with one block's memory.
     import tracemalloc
 
     n, d = 40_000, 100

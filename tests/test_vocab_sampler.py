@@ -55,6 +55,13 @@ def test_rare_keys_pruned_undecoded_give_the_merged_vocabulary(seed):
         assert vocab.words == words and list(vocab.counts) == wcounts and list(remap) == wremap
 
 
+def test_a_vocabulary_rule_sees_every_byte_key():
+    # rare ASCII keys are pruned undecoded only under the min_count test; a keep= rule decides them
+    vocab, remap = build_vocab([b"a", b"b", b"x\xff"], np.array([1, 5, 1]), 3, None,
+                               keep=lambda w, c, m: np.ones(len(w), bool))
+    assert vocab.words == ["b", "a", "x\ufffd"] and list(remap) == [1, 0, 2]
+
+
 def test_empty_vocabulary_error_counts_every_distinct_word():
     with pytest.raises(CorpusError, match=r"\(3 distinct words"):
         build_vocab([b"a", b"b", b"x\xff", b"x\xfe"], np.array([1, 1, 1, 1]), 3, None)

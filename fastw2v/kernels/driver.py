@@ -69,10 +69,11 @@ HOT_MERGE_EVERY = 16
 #: two 1-thread processes side by side each kept 0.76-1.06 of a solo run (2026-12-07)
 HOT_ROWS = 1024
 #: skip-gram's merge_due tiers, (rows, interval in HOT_MERGE_EVERY): the top 8 every 16 centre words, 64
-#: every 128, 256 every 256, all 1,024 every 1,024, so that no row past the top 64 (depth 6 and below, on at
-#: most 1/64 of the paths) carries more than about 4 of the other thread's updates. Without the 256 tier
-#: (rows 64-1,023 every 1,024) analogy fell 0.33 points over 16 seeds; with all 1,024 every 256 it held, but
-#: the merges took most of the gain
+#: every 128, 256 every 256, all 1,024 every 1,024. On realmix's first 25 MB (sample 1e-4) rows 64-255 are
+#: each on at most 2.95% of the kept words' paths and rows 256-1,023 on at most 0.72%, so no row past the top
+#: 64 carries more than about 8 updates between merges (the root 16). Without the 256 tier (rows 64-1,023
+#: every 1,024: up to 30) analogy fell 0.33 points over 16 seeds; with all 1,024 every 256 it held, but the
+#: merges took most of the gain
 HOT_TIERS = ((8, 1), (64, 8), (256, 16), (1 << 30, 64))
 #: CBOW's private root rows (hs): with one input row per centre word, the shared rows below the top 64 still
 #: bounced between the cores enough that 1,024 private rows (merged in merge_due's tiers) trained 2 threads

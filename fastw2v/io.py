@@ -367,6 +367,23 @@ def _check_members(path, archive: zipfile.ZipFile) -> None:
                               f"{info.file_size} bytes: truncated or corrupt")
 
 
+_WORD2VEC_HEADER = re.compile(rb"\s*\d+[ \t]+\d+[ \t]*\r?\n")
+
+
+def _refuse_other_formats(path, head: bytes) -> None:
+    """Raise :class:`FormatError` when ``head``, a file's first bytes, is neither a zip archive (.npz) nor
+    a .npy file: say what it is where a word2vec file can be told (the CLI's ``-o NAME.bin`` / ``.txt``
+    output, which holds the vectors only), instead of NumPy's answer about pickles."""
+    if head.startswith((b"PK", b"\x93NUMPY")):
+        return
+    if _WORD2VEC_HEADER.match(head):
+        raise FormatError(
+            f"{path} is a word2vec-format file: it holds the vectors only, not the output weights and word "
+            "counts of a model or checkpoint. Query it with `fastw2v similar` or "
+            "KeyedVectors.load_word2vec_format; to train further, save the model as NAME.fw2v")
+    raise FormatError(f"{path}: not a fastw2v model (neither a fastw2v archive nor a word2vec file)")
+
+
 def load_native(path, required=("syn0",)):
     """Read a native model; returns (arrays: dict, words: list, meta: dict).
 
@@ -377,6 +394,8 @@ def load_native(path, required=("syn0",)):
     try:
         # our own handle: np.load leaves its file open when the archive is corrupt
         with open(path, "rb") as fh:
+            _refuse_other_formats(path, fh.read(64))
+            fh.seek(0)
             z = np.load(fh, allow_pickle=False)
             if not hasattr(z, "zip"):
                 raise FormatError(f"{path}: not a fastw2v model (a bare .npy array, not an archive)")
@@ -390,9 +409,11 @@ def load_native(path, required=("syn0",)):
         raise FormatError(f"{path} is a directory, not a model file") from None
     except PermissionError as e:
         raise FormatError(f"cannot open {path}: {e.strerror}") from None
-    except ValueError as e:
-        # np.load raises ValueError for pickled object arrays when allow_pickle=False
-        raise FormatError(f"{path}: refused: not a fastw2v model or contains pickled objects ({e})") from None
+    except ValueError:
+        # np.load raises ValueError for pickled object arrays when allow_pickle=False (numpy's message
+        # suggests allow_pickle=True, which fastw2v never offers: not repeated to the user)
+        raise FormatError(f"{path}: refused: not a fastw2v model, or it holds pickled objects (fastw2v "
+                          "never unpickles a file)") from None
     except (OSError, zipfile.BadZipFile, EOFError, KeyError, NotImplementedError, RuntimeError) as e:
         # RuntimeError / NotImplementedError: zipfile's answers to encryption and other flags it cannot read
         raise FormatError(f"{path}: not a fastw2v model or corrupt ({e})") from None

@@ -76,6 +76,24 @@ def test_user_errors_are_one_line(small_corpus, tmp_path, args, message):
     assert not list(tmp_path.glob(".out*"))
 
 
+@pytest.mark.parametrize("name", ["v.bin", "v.txt"])
+def test_word2vec_output_given_as_a_model_says_what_it_is(small_corpus, tmp_path, name):
+    """`-o NAME.bin` / `.txt` write vectors only; given back to --init or --resume, the error says so (it
+    used to pass on NumPy's answer about pickles, with its advice to load unsafely)."""
+    vec = tmp_path / name
+    assert run("train", small_corpus, "-o", vec, "--dim", 8, "--epochs", 1, "--min-count", 2, "-q").returncode == 0
+    before = vec.read_bytes()
+    for args in (["train", small_corpus, "--init", vec, "-o", tmp_path / "out.fw2v"], ["train", "--resume", vec]):
+        r = run(*args, cwd=tmp_path)
+        assert r.returncode != 0
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("Error: "), r.stderr
+        assert "word2vec-format file" in lines[0] and "NAME.fw2v" in lines[0]
+        assert "pickle" not in lines[0]
+    assert vec.read_bytes() == before
+    assert not (tmp_path / "out.fw2v").exists()
+
+
 def test_terminal_progress_bar(small_corpus, tmp_path):
     """On a terminal stderr gets a redrawn bar (carriage returns) with words/s, lr and loss."""
     import pty

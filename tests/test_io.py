@@ -58,6 +58,28 @@ def test_native_model_with_pickle_payload_is_refused(trained_small, tmp_path):
         fastw2v.load(path)
 
 
+def test_non_native_files_are_named_not_unpickled(trained_small, tmp_path):
+    """fastw2v.load on a word2vec file, a plain text file or a pickle: a FormatError that says which,
+    never NumPy's advice to allow pickles."""
+    import pickle
+    for name in ("v.bin", "v.txt"):
+        trained_small.save(tmp_path / name)
+        with pytest.raises(FormatError, match="word2vec-format file") as e:
+            fastw2v.load(tmp_path / name)
+        assert "allow_pickle" not in str(e.value)
+    other = tmp_path / "notes.txt"
+    other.write_text("the quick brown fox\n")
+    pkl = tmp_path / "m.pkl"
+    pkl.write_bytes(pickle.dumps({"syn0": [1.0]}))
+    for path in (other, pkl):
+        with pytest.raises(FormatError, match="not a fastw2v model") as e:
+            fastw2v.load(path)
+        assert "allow_pickle" not in str(e.value)
+    from fastw2v import compat
+    with pytest.raises(FormatError, match="word2vec-format file"):
+        compat.KeyedVectors.load(tmp_path / "v.bin")
+
+
 def test_broken_files_are_refused(tmp_path):
     bad = tmp_path / "bad.txt"
     bad.write_text("3 4\nfoo 1 2 3 4\n")

@@ -163,8 +163,9 @@ def ref_cbow_blocks(sent, syn0, syn1, bias, tables, window, alpha, state, correc
     return syn0, syn1, bias
 
 
-def ref_sentence(model, sent, syn0, syn1, tables, window, alpha, batched, state):
-    """Replays sg_sentence / cbow_sentence with the same random draws."""
+def ref_sentence(model, sent, syn0, syn1, tables, window, alpha, batched, state, noise_rows=0):
+    """Replays sg_sentence / cbow_sentence with the same random draws (batched skip-gram: a window of more
+    than ``noise_rows`` rows in near-equal groups, each with its own draws, when noise_rows > 0)."""
     prob, alias = tables.noise_prob, tables.noise_alias
     if model == "cbow" and batched:
         syn0, syn1, _ = ref_cbow_blocks(sent, syn0, syn1, np.zeros(len(syn1)), tables, window, alpha, state, False)
@@ -186,7 +187,10 @@ def ref_sentence(model, sent, syn0, syn1, tables, window, alpha, batched, state)
                 syn0[w] += GH[0]
             continue
         H = syn0[ctx].copy()
-        groups = [list(range(len(ctx)))] if batched else [[r] for r in range(len(ctx))]
+        m = len(ctx)
+        n_g = -(-m // noise_rows) if batched and 0 < noise_rows < m else 1
+        groups = ([list(range(m * q // n_g, m * (q + 1) // n_g)) for q in range(n_g)] if batched
+                  else [[r] for r in range(m)])
         for grp in groups:
             cand = [target] + [alias_draw(prob, alias, state) for _ in range(K)]
             GH, syn1, _ = ref_ns(H[grp], target, syn1, cand, alpha)
@@ -221,17 +225,19 @@ def _sentence(model, loss, batched, sent, syn0, syn1, tables, settings, alpha, s
     state[:] = states[0]
 
 
-@pytest.mark.parametrize("model,batched", [("sg", True), ("sg", False), ("cbow", True), ("cbow", False)])
-def test_sentence_kernels_equal_reference(model, batched):
+@pytest.mark.parametrize("model,batched,noise_rows", [("sg", True, 0), ("sg", True, 2), ("sg", True, 4),
+                                                     ("sg", False, 0), ("cbow", True, 0), ("cbow", False, 0)])
+def test_sentence_kernels_equal_reference(model, batched, noise_rows):
+    """noise_rows 2 and 4 split windows of 3-6 context rows into 2 or 3 groups with draws of their own."""
     syn0, syn1, tables = setup(1)
     sent = np.array([3, 7, 1, 0, 7, 12, 5, 2, 9], dtype=np.int32)
     window = 3
     alpha = 0.05
     st_ref = seed_states(5, 1)[0]
-    ref0, ref1 = ref_sentence(model, list(sent), syn0, syn1, tables, window, alpha, batched, st_ref)
+    ref0, ref1 = ref_sentence(model, list(sent), syn0, syn1, tables, window, alpha, batched, st_ref, noise_rows)
     st = seed_states(5, 1)[0]
     _sentence(driver.SG if model == "sg" else driver.CBOW, driver.NS, batched, sent, syn0, syn1, tables,
-              driver.Settings(window, K, 1), np.float32(alpha), st, driver.CBOW_BLOCK + K, False,
+              driver.Settings(window, K, 1, 0, 0, noise_rows), np.float32(alpha), st, driver.CBOW_BLOCK + K, False,
               driver.no_subwords())
     assert np.abs(syn0 - ref0).max() < 1e-5
     assert np.abs(syn1 - ref1).max() < 1e-5

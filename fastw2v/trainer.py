@@ -328,11 +328,18 @@ def hot_rows(cfg: TrainConfig, n_words: int, batched: bool) -> int:
     return max(0, min(rows, int(n_words) - 1))
 
 
-def noise_rows(cfg: TrainConfig, batched: bool) -> int:
-    """Context rows one set of noise draws serves in batched skip-gram with ns or nce (driver.Settings.noise_rows):
-    driver.NOISE_PAIRS // negative, so that k 5 shares across a whole window (up to 24 rows: every window up to
-    12, as before) and k 15 among at most 8; 0 (no limit) elsewhere."""
-    if cfg.model != "sg" or cfg.loss not in ("ns", "nce") or not batched or cfg.ngrams:
+def group_rows(cfg: TrainConfig, batched: bool) -> int:
+    """The most context rows one loss step of batched skip-gram takes (driver.Settings.group_rows).
+
+    ns and nce: the rows one set of noise draws serves, driver.NOISE_PAIRS // negative, so that k 5 shares
+    across a whole window (up to 24 rows: every window up to 12, as before) and k 15 among at most 8. hs:
+    driver.HS_GROUP_ROWS (6: windows of 8 and 10 rows train as two halves against the path). 0 (no limit)
+    elsewhere."""
+    if cfg.model != "sg" or not batched or cfg.ngrams:
+        return 0
+    if cfg.loss == "hs":
+        return driver.HS_GROUP_ROWS
+    if cfg.loss not in ("ns", "nce"):
         return 0
     return max(1, driver.NOISE_PAIRS // int(cfg.negative))
 
@@ -372,7 +379,7 @@ class KernelRunner:
             self.sub = driver.no_subwords()
         hot = hot_rows(cfg, len(counts), self.codes[2])
         self.settings = driver.Settings(int(cfg.window), int(cfg.negative), int(loss_every), int(cfg.share_noise),
-                                        hot, noise_rows(cfg, self.codes[2]))
+                                        hot, group_rows(cfg, self.codes[2]))
         self._scratch_shape = (max(1, min(cfg.max_sentence_length, max_sentence_length)),
                                max_candidates(self.tables, cfg), hot)
         self.scratch = None  # made by _args for the row width the weights come in (rows.kernel_view)

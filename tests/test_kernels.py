@@ -163,9 +163,9 @@ def ref_cbow_blocks(sent, syn0, syn1, bias, tables, window, alpha, state, correc
     return syn0, syn1, bias
 
 
-def ref_sentence(model, sent, syn0, syn1, tables, window, alpha, batched, state, noise_rows=0):
+def ref_sentence(model, sent, syn0, syn1, tables, window, alpha, batched, state, group_rows=0):
     """Replays sg_sentence / cbow_sentence with the same random draws (batched skip-gram: a window of more
-    than ``noise_rows`` rows in near-equal groups, each with its own draws, when noise_rows > 0)."""
+    than ``group_rows`` rows in near-equal groups, each with its own draws, when group_rows > 0)."""
     prob, alias = tables.noise_prob, tables.noise_alias
     if model == "cbow" and batched:
         syn0, syn1, _ = ref_cbow_blocks(sent, syn0, syn1, np.zeros(len(syn1)), tables, window, alpha, state, False)
@@ -188,7 +188,7 @@ def ref_sentence(model, sent, syn0, syn1, tables, window, alpha, batched, state,
             continue
         H = syn0[ctx].copy()
         m = len(ctx)
-        n_g = -(-m // noise_rows) if batched and 0 < noise_rows < m else 1
+        n_g = -(-m // group_rows) if batched and 0 < group_rows < m else 1
         groups = ([list(range(m * q // n_g, m * (q + 1) // n_g)) for q in range(n_g)] if batched
                   else [[r] for r in range(m)])
         for grp in groups:
@@ -225,23 +225,74 @@ def _sentence(model, loss, batched, sent, syn0, syn1, tables, settings, alpha, s
     state[:] = states[0]
 
 
-@pytest.mark.parametrize("model,batched,noise_rows", [("sg", True, 0), ("sg", True, 2), ("sg", True, 4),
+@pytest.mark.parametrize("model,batched,group_rows", [("sg", True, 0), ("sg", True, 2), ("sg", True, 4),
                                                      ("sg", False, 0), ("cbow", True, 0), ("cbow", False, 0)])
-def test_sentence_kernels_equal_reference(model, batched, noise_rows):
-    """noise_rows 2 and 4 split windows of 3-6 context rows into 2 or 3 groups with draws of their own."""
+def test_sentence_kernels_equal_reference(model, batched, group_rows):
+    """group_rows 2 and 4 split windows of 3-6 context rows into 2 or 3 groups with draws of their own."""
     syn0, syn1, tables = setup(1)
     sent = np.array([3, 7, 1, 0, 7, 12, 5, 2, 9], dtype=np.int32)
     window = 3
     alpha = 0.05
     st_ref = seed_states(5, 1)[0]
-    ref0, ref1 = ref_sentence(model, list(sent), syn0, syn1, tables, window, alpha, batched, st_ref, noise_rows)
+    ref0, ref1 = ref_sentence(model, list(sent), syn0, syn1, tables, window, alpha, batched, st_ref, group_rows)
     st = seed_states(5, 1)[0]
     _sentence(driver.SG if model == "sg" else driver.CBOW, driver.NS, batched, sent, syn0, syn1, tables,
-              driver.Settings(window, K, 1, 0, 0, noise_rows), np.float32(alpha), st, driver.CBOW_BLOCK + K, False,
+              driver.Settings(window, K, 1, 0, 0, group_rows), np.float32(alpha), st, driver.CBOW_BLOCK + K, False,
               driver.no_subwords())
     assert np.abs(syn0 - ref0).max() < 1e-5
     assert np.abs(syn1 - ref1).max() < 1e-5
     assert st[0] == st_ref[0]  # same number of draws
+
+
+def ref_sg_hs_sentence(sent, syn0, syn1, tables, window, alpha, state, group_rows):
+    """Replays batched skip-gram with hs: each centre word's context rows (in near-equal groups of at most
+    ``group_rows``, one after the other) scored against the centre word's Huffman path,
+    G = alpha (1 - code - sigmoid(H U^T)), GH = G U from the path rows before the group moves them, U += G^T H."""
+    points, codes, lens = tables.hs_points, tables.hs_codes, tables.hs_lens
+    syn0, syn1 = syn0.astype(np.float64).copy(), syn1.astype(np.float64).copy()
+    n = len(sent)
+    for i in range(n):
+        half = window - randbelow(state, window)
+        ctx = [sent[j] for j in range(max(0, i - half), min(n, i + half + 1)) if j != i]
+        if not ctx:
+            continue
+        path, code = points[sent[i], :lens[sent[i]]], codes[sent[i], :lens[sent[i]]].astype(np.float64)
+        H = syn0[ctx].copy()  # every group's input rows as they were before the centre word
+        m = len(ctx)
+        n_g = -(-m // group_rows) if 0 < group_rows < m else 1
+        for q in range(n_g):
+            grp = list(range(m * q // n_g, m * (q + 1) // n_g))
+            U = syn1[path].copy()
+            G = alpha * (1.0 - code - sigmoid(H[grp] @ U.T))
+            syn1[path] += G.T @ H[grp]
+            GH = G @ U
+            for r, g in zip(grp, GH):
+                syn0[ctx[r]] += g
+    return syn0, syn1
+
+
+@pytest.mark.parametrize("group_rows", [0, 2, 3, 6])
+def test_sg_hs_groups_equal_reference(group_rows):
+    """Batched skip-gram with hs, one thread: a window of more context rows than group_rows trains in near-equal
+    groups, each against the path rows the groups before it moved (0: the whole window in one step; 6, the
+    default, leaves every window of this test whole). d 37 runs the tile loops' 2- and 4-wide bodies and tails."""
+    rng = np.random.default_rng(4)
+    d = 37
+    counts = (1000 / np.arange(1, V + 1)).astype(np.int64) + 1
+    tables = build_tables(counts, TrainConfig(loss="hs"))
+    syn0 = (rng.normal(size=(V, d)) * 0.3).astype(np.float32)
+    syn1 = (rng.normal(size=(V, d)) * 0.3).astype(np.float32)
+    sent = np.array([3, 7, 1, 0, 7, 12, 5, 2, 9, 29, 4, 0, 18], dtype=np.int32)
+    window, alpha = 3, 0.05
+    ref0, ref1 = ref_sg_hs_sentence(list(sent), syn0, syn1, tables, window, alpha, seed_states(7, 1)[0], group_rows)
+    if group_rows in (2, 3):  # the groups move the vectors: a kernel that ignored them would fail below
+        whole0, _ = ref_sg_hs_sentence(list(sent), syn0, syn1, tables, window, alpha, seed_states(7, 1)[0], 0)
+        assert np.abs(whole0 - ref0).max() > 1e-4
+    st = seed_states(7, 1)[0]
+    _sentence(driver.SG, driver.HS, True, sent, syn0, syn1, tables, driver.Settings(window, 0, 1, 0, 0, group_rows),
+              np.float32(alpha), st, int(tables.hs_points.shape[1]), False, driver.no_subwords())
+    assert np.abs(syn0 - ref0).max() < 1e-5
+    assert np.abs(syn1 - ref1).max() < 1e-5
 
 
 @pytest.mark.parametrize("n,window,loss", [(11, 3, "ns"), (7, 1, "ns"), (9, 2, "nce"), (1, 3, "ns")])

@@ -280,15 +280,20 @@ def test_initial_weights_are_drawn_without_full_size_temporaries():
     assert peak < stores + (8 << 20), (peak, stores)
 
 
-def test_noise_rows_split_only_large_k_windows():
+def test_group_rows_split_only_large_k_and_hs_windows():
     """k 5 shares one set of draws across any window up to 12 (24 rows: the default's 10 rows as before); k 15
-    among at most 8 rows; CBOW, hs, --exact and subwords never split."""
-    noise_rows = trainer.noise_rows
-    assert noise_rows(TrainConfig(), True) == 24 >= 2 * 12
-    assert noise_rows(TrainConfig(negative=15, window=10), True) == 8
-    assert noise_rows(TrainConfig(loss="nce", negative=20), True) == 6
-    assert noise_rows(TrainConfig(negative=500), True) == 1
-    assert noise_rows(TrainConfig(), False) == 0
-    assert noise_rows(TrainConfig(model="cbow", negative=15), True) == 0
-    assert noise_rows(TrainConfig(loss="hs"), True) == 0
-    assert noise_rows(TrainConfig(subwords=True, negative=15), True) == 0
+    among at most 8 rows; batched skip-gram hs takes at most 6 rows a step (windows of 8 and 10 in halves);
+    CBOW, softmax, --exact and subwords never split."""
+    group_rows = trainer.group_rows
+    assert group_rows(TrainConfig(), True) == 24 >= 2 * 12
+    assert group_rows(TrainConfig(negative=15, window=10), True) == 8
+    assert group_rows(TrainConfig(loss="nce", negative=20), True) == 6
+    assert group_rows(TrainConfig(negative=500), True) == 1
+    assert group_rows(TrainConfig(), False) == 0
+    assert group_rows(TrainConfig(model="cbow", negative=15), True) == 0
+    assert group_rows(TrainConfig(loss="hs"), True) == 6
+    assert group_rows(TrainConfig(loss="hs"), False) == 0
+    assert group_rows(TrainConfig(model="cbow", loss="hs"), True) == 0
+    assert group_rows(TrainConfig(loss="softmax"), True) == 0
+    assert group_rows(TrainConfig(subwords=True, negative=15), True) == 0
+    assert group_rows(TrainConfig(subwords=True, loss="hs"), True) == 0

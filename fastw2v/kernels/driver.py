@@ -57,10 +57,10 @@ Subwords = namedtuple("Subwords", "ptr ids")
 #: (share_noise: subword skip-gram with ns/nce shares one set of noise draws across a window;
 #: hot_rows: batched skip-gram and CBOW with hs keep that many inner nodes nearest the root in thread-private
 #: copies, merged into syn1 by :func:`~fastw2v.kernels.hs.merge_due` and at the end of every block;
-#: noise_rows: batched skip-gram with ns or nce shares one set of noise draws among at most that many context
-#: rows, a window of more rows being split into that many near-equal groups with draws of their own; 0: the
-#: whole window shares one set)
-Settings = namedtuple("Settings", "window negative loss_every share_noise hot_rows noise_rows", defaults=(0, 0, 0))
+#: group_rows: batched skip-gram trains a window of more context rows than that in near-equal groups of at most
+#: that many, one loss step each: with ns or nce each group against its own noise draws, with hs each against the
+#: path rows the groups before it moved; 0: the whole window in one step)
+Settings = namedtuple("Settings", "window negative loss_every share_noise hot_rows group_rows", defaults=(0, 0, 0))
 #: centre words between a thread's merges of its most visited private root rows (the first tier of
 #: HOT_TIERS; the others that many times less often): every 16 for every row held skip-gram hs quality on the
 #: text8 sample (WordSim-353 0.575 and analogy 0.073 over 5 seeds, against 0.571 and 0.072 with shared
@@ -90,13 +90,19 @@ CBOW_HOT_MERGE_EVERY = 64
 #: CBOW's merge_due tiers: the top 8 every 64 centre words, 64 every 512, all every 4,096
 CBOW_HOT_TIERS = ((8, 1), (64, 8), (1 << 30, 64))
 #: batched skip-gram (ns, nce): the most (context row, noise draw) pairs one shared set of draws serves;
-#: Settings.noise_rows is NOISE_PAIRS // negative (k 5: 24 rows, more than any window up to 12 has, so the
+#: Settings.group_rows is NOISE_PAIRS // negative (k 5: 24 rows, more than any window up to 12 has, so the
 #: default shares across the whole window as before; k 15: 8). With k 15, window 10 and d 300 a whole window
 #: of up to 20 rows sharing 15 draws scored analogy 5.32% on the text8 sample against gensim's 6.44% (5 seeds
 #: each, 5 epochs); groups of at most 8 rows 6.00%, of 4 rows 6.13%, --exact 6.39%. One thread ran k 15,
 #: window 10, d 100 at 0.83x the whole-window speed with groups of 8 and 0.69x with groups of 4
 #: (bench/MATRIX.md)
 NOISE_PAIRS = 120
+#: batched skip-gram with hs: the most context rows one step scores against the centre word's path
+#: (Settings.group_rows), so windows of 8 and 10 rows train as two halves, the second against the path rows
+#: the first moved. One step for the whole window scored WordSim-353 0.557 and analogy 5.96% on the text8 sample
+#: at d 300 against gensim's 0.556 and 6.01% (5 seeds each, 5 epochs, 2 threads); halves 0.568 and 6.38%, for
+#: 0.97x the one-thread speed; groups of at most 4 rows 0.576 and 6.50%, for 0.88x (bench/MATRIX.md)
+HS_GROUP_ROWS = 6
 
 
 def _literal(code, what):
@@ -142,8 +148,9 @@ def _steps_for(code: int) -> dict:
     summed gradient into GH[0], the summed loss returned; by default one loss step per pair, each with
     its own noise draws, as fastText; with ``share`` (ns and nce only) the m pairs share one set of k
     draws (:func:`_shared_noise_step`): about (m + k) instead of m (1 + k) output rows per window.
-    batch_step (batched skip-gram): hot_step, but with ns and nce a window of more than ``noise_rows`` context
-    rows (Settings.noise_rows; 0: no limit) is split into near-equal groups, each against its own k draws.
+    batch_step (batched skip-gram): hot_step, but a window of more than ``group_rows`` context rows
+    (Settings.group_rows; 0: no limit) is split into near-equal groups, one step each: with ns and nce each
+    against its own k draws, with hs each against the path rows the groups before it moved.
     next_centre(loss, tables, w): called a centre word ahead with the next centre word w; hs starts
     loading w's rows of the path tables (:func:`~fastw2v.kernels.hs.prefetch_path`), the others do nothing.
     """
@@ -179,27 +186,21 @@ def _steps_for(code: int) -> dict:
             return step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss)
         cbow_hot_step = hot_step
 
-    if can_share:
-        @njit(inline="always")
-        def batch_step(loss, H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss,
-                       hot, hot_lo, noise_rows):
-            if noise_rows <= 0 or n_in <= noise_rows:
-                return step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss)
-            n_g = (n_in + noise_rows - 1) // noise_rows
-            lv = 0.0
-            r0 = n_in - n_in  # of n_in's type
-            for q in range(n_g):  # rows n_in * q // n_g up to n_in * (q + 1) // n_g, each group its own draws
-                r1 = (n_in * (q + 1)) // n_g
-                lv += step(H[r0:r1], r1 - r0, GH[r0:r1], target, syn1, bias, tables, negative, alpha, state, cand,
-                           G, want_loss)
-                r0 = r1
-            return lv
-    else:
-        @njit(inline="always")
-        def batch_step(loss, H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss,
-                       hot, hot_lo, noise_rows):
+    @njit(inline="always")
+    def batch_step(loss, H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss,
+                   hot, hot_lo, group_rows):
+        if group_rows <= 0 or n_in <= group_rows:
             return hot_step(loss, H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G,
                             want_loss, hot, hot_lo)
+        n_g = (n_in + group_rows - 1) // group_rows
+        lv = 0.0
+        r0 = n_in - n_in  # of n_in's type
+        for q in range(n_g):  # rows n_in * q // n_g up to n_in * (q + 1) // n_g
+            r1 = (n_in * (q + 1)) // n_g
+            lv += hot_step(loss, H[r0:r1], r1 - r0, GH[r0:r1], target, syn1, bias, tables, negative, alpha, state,
+                           cand, G, want_loss, hot, hot_lo)
+            r0 = r1
+        return lv
 
     if code == HS:
         @njit(inline="always")
@@ -326,9 +327,10 @@ def _sg_batched(model, loss, batched, subwords, sent, n, syn0, syn1, bias, table
 
     Each context word's input row predicts the centre word (word2vec C's
     orientation); one call of the loss per centre word takes all its context
-    rows and one shared set of noise draws (at most settings.noise_rows rows a set
-    with ns and nce; or, for hs, the centre word's path, its first nodes from the
-    thread's private copy when settings.hot_rows > 0).
+    rows (a window of more than settings.group_rows rows: one call per near-equal
+    group) against one shared set of noise draws with ns and nce, or, for hs, the
+    centre word's path, its first nodes from the thread's private copy when
+    settings.hot_rows > 0.
     """
     d = row_dim(tables, syn0.shape[1])
     ctx, H, GH, cand, G = scratch.ctx[t], scratch.H[t], scratch.GH[t], scratch.cand[t], scratch.G[t]
@@ -345,7 +347,7 @@ def _sg_batched(model, loss, batched, subwords, sent, n, syn0, syn1, bias, table
         # int64: n_in starts as a literal 0 while Numba types this loop, and hs's called loops would be
         # compiled for that type too
         lv = batch_step(loss, H, np.int64(n_in), GH, sent[i], syn1, bias, tables, settings.negative, alpha, state,
-                        cand, G, want, hot, hot_lo, settings.noise_rows)
+                        cand, G, want, hot, hot_lo, settings.group_rows)
         if n_hot > 0:
             hs.merge_due(syn1, hot, hot_base, hot_lo, n_hot, d, counter, HOT_MERGE_EVERY, HOT_TIERS)
         _scatter(syn0, ctx, GH, n_in, d)

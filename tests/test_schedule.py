@@ -10,7 +10,7 @@ import pytest
 from numba import njit
 
 import fastw2v
-from fastw2v import trainer
+from fastw2v import rows, trainer
 from fastw2v.config import TrainConfig
 from fastw2v.corpus import TokenCache
 from fastw2v.errors import TrainingDiverged
@@ -297,3 +297,20 @@ def test_group_rows_split_only_large_k_and_hs_windows():
     assert group_rows(TrainConfig(loss="softmax"), True) == 0
     assert group_rows(TrainConfig(subwords=True, negative=15), True) == 0
     assert group_rows(TrainConfig(subwords=True, loss="hs"), True) == 0
+
+
+@pytest.mark.parametrize("model", ["sg", "cbow"])
+def test_private_root_rows_fit_their_byte_budget(model):
+    """hs's private root rows: every row up to d 100 (448 KiB), fewer at larger d, never more than HOT_BYTES a
+    thread; none on one thread, and never more rows than the tree has inner nodes."""
+    cap = driver.CBOW_HOT_ROWS if model == "cbow" else driver.HOT_ROWS
+    got = {}
+    for d in (8, 50, 100, 101, 200, 300, 1000, 20000):
+        n = trainer.hot_rows(TrainConfig(model=model, loss="hs", dim=d, threads=2), 10**6, True)
+        got[d] = n
+        assert n >= 1 and n & (n - 1) == 0  # a power of two
+        assert n * 4 * rows.padded_width(d) <= max(driver.HOT_BYTES, 4 * rows.padded_width(d))
+        assert 2 * n * 4 * rows.padded_width(d) > driver.HOT_BYTES or n == cap  # the largest that fits
+    assert got[100] == cap == 1024 and got[300] == 256 and got[20000] == 4
+    assert trainer.hot_rows(TrainConfig(model=model, loss="hs", dim=300, threads=1), 10**6, True) == 0
+    assert trainer.hot_rows(TrainConfig(model=model, loss="hs", dim=16, threads=2), 100, True) == 99

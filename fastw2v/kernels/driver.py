@@ -67,9 +67,10 @@ Settings = namedtuple("Settings", "window negative loss_every share_noise hot_ro
 #: rows); every 64 for every row lost 0.02 of WordSim-353
 HOT_MERGE_EVERY = 16
 #: skip-gram's private root rows: the 1,024 inner nodes most visited (the top 10 levels of the tree and
-#: some). Two threads share cache lines for every row written by both, and on this host how much that costs
-#: changes from run to run: with 64 private rows, 2-thread sg-hs ran 0.98-1.62x as fast as one thread while
-#: two 1-thread processes side by side each kept 0.76-1.06 of a solo run (2026-12-07)
+#: some), or fewer where they would take more than HOT_BYTES (trainer.hot_rows). Two threads share cache
+#: lines for every row written by both, and on this host how much that costs changes from run to run: with
+#: 64 private rows, 2-thread sg-hs ran 0.98-1.62x as fast as one thread while two 1-thread processes side by
+#: side each kept 0.76-1.06 of a solo run (2026-12-07)
 HOT_ROWS = 1024
 #: skip-gram's merge_due tiers, (rows, interval in HOT_MERGE_EVERY): the top 8 every 16 centre words, 64
 #: every 128, 256 every 256, all 1,024 every 1,024. On realmix's first 25 MB (sample 1e-4) rows 64-255 are
@@ -78,6 +79,13 @@ HOT_ROWS = 1024
 #: every 1,024: up to 30) analogy fell 0.33 points over 16 seeds; with all 1,024 every 256 it held, but the
 #: merges took most of the gain
 HOT_TIERS = ((8, 1), (64, 8), (256, 16), (1 << 30, 64))
+#: the most bytes a thread's private root rows take: rows x padded dim x 4 bytes, the row count rounded down to
+#: a power of two (d 100: all 1,024 rows, 448 KiB; d 300: 256). Each thread also holds a base copy of its rows,
+#: touched only at merges. At d 300, 1,024 rows (1.2 MB, about the whole 1.25 MB L2 of a core here) trained
+#: 2 threads slower than fewer: sg-hs B/A 0.85-1.14 per pair (median 1.09) with 256 rows and 1.00-1.24 (median
+#: 1.10) with 128, cbow-hs 1.03-1.21 (median 1.06) with 256, 6 pairs each (2026-12-07, Intel host, realmix's
+#: first 25 MB)
+HOT_BYTES = 512 * 1024
 #: CBOW's private root rows (hs): with one input row per centre word, the shared rows below the top 64 still
 #: bounced between the cores enough that 1,024 private rows (merged in merge_due's tiers) trained 2 threads
 #: 1.20-1.30x faster at d 100 and 300

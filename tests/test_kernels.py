@@ -151,8 +151,7 @@ def ref_cbow_blocks(sent, syn0, syn1, bias, tables, window, alpha, state, correc
         centres = range(i0, min(n, i0 + block))
         ctxs = []
         for i in centres:
-            half = window - randbelow(state, window)
-            ctxs.append([sent[j] for j in range(max(0, i - half), min(n, i + half + 1)) if j != i])
+            ctxs.append(ref_window(sent, i, window, state))
         H = np.array([syn0[c].mean(axis=0) for c in ctxs])
         negs = [alias_draw(prob, alias, state) for _ in range(K)]
         GH, syn1, bias = ref_block(H, [sent[i] for i in centres], syn1, bias, tables.noise_logq, negs, alpha,
@@ -161,6 +160,18 @@ def ref_cbow_blocks(sent, syn0, syn1, bias, tables, window, alpha, state, correc
             for w in ctx:
                 syn0[w] += g
     return syn0, syn1, bias
+
+
+def ref_window(sent, i, window, state):
+    """The context words of centre i in a window reduced as the kernels reduce it (word2vec C's)."""
+    half = window - randbelow(state, window)
+    return [sent[j] for j in range(max(0, i - half), min(len(sent), i + half + 1)) if j != i]
+
+
+def ref_groups(m, group_rows):
+    """Rows 0..m-1 in the near-equal groups of at most group_rows that batched skip-gram trains (one group: 0)."""
+    n_g = -(-m // group_rows) if 0 < group_rows < m else 1
+    return [list(range(m * q // n_g, m * (q + 1) // n_g)) for q in range(n_g)]
 
 
 def ref_sentence(model, sent, syn0, syn1, tables, window, alpha, batched, state, group_rows=0):
@@ -174,8 +185,7 @@ def ref_sentence(model, sent, syn0, syn1, tables, window, alpha, batched, state,
     syn1 = syn1.astype(np.float64).copy()
     n = len(sent)
     for i in range(n):
-        half = window - randbelow(state, window)
-        ctx = [sent[j] for j in range(max(0, i - half), min(n, i + half + 1)) if j != i]
+        ctx = ref_window(sent, i, window, state)
         if not ctx:
             continue
         target = sent[i]
@@ -187,10 +197,7 @@ def ref_sentence(model, sent, syn0, syn1, tables, window, alpha, batched, state,
                 syn0[w] += GH[0]
             continue
         H = syn0[ctx].copy()
-        m = len(ctx)
-        n_g = -(-m // group_rows) if batched and 0 < group_rows < m else 1
-        groups = ([list(range(m * q // n_g, m * (q + 1) // n_g)) for q in range(n_g)] if batched
-                  else [[r] for r in range(m)])
+        groups = ref_groups(len(ctx), group_rows) if batched else [[r] for r in range(len(ctx))]
         for grp in groups:
             cand = [target] + [alias_draw(prob, alias, state) for _ in range(K)]
             GH, syn1, _ = ref_ns(H[grp], target, syn1, cand, alpha)
@@ -250,18 +257,13 @@ def ref_sg_hs_sentence(sent, syn0, syn1, tables, window, alpha, state, group_row
     G = alpha (1 - code - sigmoid(H U^T)), GH = G U from the path rows before the group moves them, U += G^T H."""
     points, codes, lens = tables.hs_points, tables.hs_codes, tables.hs_lens
     syn0, syn1 = syn0.astype(np.float64).copy(), syn1.astype(np.float64).copy()
-    n = len(sent)
-    for i in range(n):
-        half = window - randbelow(state, window)
-        ctx = [sent[j] for j in range(max(0, i - half), min(n, i + half + 1)) if j != i]
+    for i in range(len(sent)):
+        ctx = ref_window(sent, i, window, state)
         if not ctx:
             continue
         path, code = points[sent[i], :lens[sent[i]]], codes[sent[i], :lens[sent[i]]].astype(np.float64)
         H = syn0[ctx].copy()  # every group's input rows as they were before the centre word
-        m = len(ctx)
-        n_g = -(-m // group_rows) if 0 < group_rows < m else 1
-        for q in range(n_g):
-            grp = list(range(m * q // n_g, m * (q + 1) // n_g))
+        for grp in ref_groups(len(ctx), group_rows):
             U = syn1[path].copy()
             G = alpha * (1.0 - code - sigmoid(H[grp] @ U.T))
             syn1[path] += G.T @ H[grp]

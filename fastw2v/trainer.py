@@ -287,8 +287,8 @@ def linear_rate(alpha: float, min_alpha: float, total_tokens: int):
     return lr
 
 
-#: positions of train_blocks' compile-time literal arguments: model, loss, batched, subwords
-LITERAL_ARGS = (8, 9, 10, 11)
+#: positions of train_blocks' compile-time literal arguments: model, loss, batched, subwords, width
+LITERAL_ARGS = (8, 9, 10, 11, 12)
 
 
 def _read_only(a: np.ndarray) -> np.ndarray:
@@ -329,6 +329,37 @@ def hot_rows(cfg: TrainConfig, n_words: int, batched: bool) -> int:
     fit = driver.HOT_BYTES // (4 * rows.padded_width(int(cfg.dim)))  # no more than HOT_BYTES a thread
     n = min(n, 1 << (max(1, fit).bit_length() - 1))
     return max(0, min(n, int(n_words) - 1))
+
+
+#: the least dimension whose kernels are compiled for 512-bit vectors where the CPU has them (vector_width)
+WIDE_DIM = 128
+
+
+def _has_512_bit_vectors() -> bool:
+    """Whether the CPU features Numba compiles for include AVX-512F (NUMBA_CPU_FEATURES where set)."""
+    try:
+        features = numba.config.CPU_FEATURES
+        if features is None:
+            import llvmlite.binding as llvm
+
+            features = llvm.get_host_cpu_features().flatten()
+        return "+avx512f" in str(features).split(",")
+    except Exception:  # noqa: BLE001 - unknown: the default width, which is always right
+        return False
+
+
+def vector_width(cfg: TrainConfig) -> int:
+    """The vector width in bits this run's kernel is compiled for (driver.train_blocks' ``width``): 512 for
+    hs at d >= WIDE_DIM where the CPU has 512-bit vectors, else 0 (LLVM's default, 256 bits on x86).
+
+    On an Ice Lake host (realmix's first 25 MB, B/A per pair against 256-bit code, 4 pairs each; bench/MATRIX.md):
+    sg-hs at d 300 1.13-1.30 at 1 thread and 0.95-1.25 (median 1.18) at 2, at d 200 1.06-1.20, at d 150
+    0.99-1.19, at d 128 1.15-1.23; cbow-hs at d 300 0.95-1.34 and 0.99-1.13 (2 threads), at d 128 1.05-1.10
+    (2 threads). But sg-hs at d 100 0.88-1.31 (median 0.99), and with 512-bit code for every kernel (an
+    earlier session) sg-ns at d 100 0.87-0.93; sg-ns at d 300 0.79-1.01 and cbow-ns 0.79-1.07 (3 pairs): ns
+    keeps the default."""
+    wide = cfg.loss == "hs" and int(cfg.dim) >= WIDE_DIM
+    return 512 if wide and _has_512_bit_vectors() else 0
 
 
 def group_rows(cfg: TrainConfig, batched: bool) -> int:
@@ -372,7 +403,7 @@ class KernelRunner:
         model, loss = cfg.kernel_codes()
         # CBOW with hs, softmax or subwords ignores batched: one compiled kernel serves --batch and --exact
         blocks = cfg.model == "sg" or (cfg.loss in ("ns", "nce") and not cfg.ngrams)
-        self.codes = (model, loss, bool(cfg.batch) if blocks else True, cfg.ngrams)
+        self.codes = (model, loss, bool(cfg.batch) if blocks else True, cfg.ngrams, vector_width(cfg))
         if cfg.ngrams:
             if subwords is None:
                 raise ValueError("cfg.subwords needs the vocabulary's subword table")
@@ -427,13 +458,13 @@ class KernelRunner:
         return syn0, syn1
 
     def _args(self, tokens, starts, block_sent, syn0, syn1, bias, alpha0, alpha1):
-        model, loss, batched, subwords = self.codes
+        model, loss, batched, subwords, width = self.codes
         syn0, syn1 = self._kernel_rows(syn0, syn1)
         # Numba types read-only and writable arrays apart: a memory-mapped token cache (read-only) and
         # one in memory (a Dask shard, a test's arrays) would each compile the whole kernel again
         tokens, starts = _read_only(tokens), _read_only(starts)
         return (tokens, starts, block_sent, syn0, syn1, bias, self.tables, self.keep_prob, model, loss, batched,
-                subwords, self.sub, self.settings, float(alpha0), float(alpha1), self.states, self.scratch,
+                subwords, width, self.sub, self.settings, float(alpha0), float(alpha1), self.states, self.scratch,
                 self.stats)
 
     def prepare(self, tokens, starts, syn0, syn1, bias, notify=None) -> float:

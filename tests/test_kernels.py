@@ -13,7 +13,7 @@ from fastw2v.config import TrainConfig
 from fastw2v.kernels import common, driver, ns
 from fastw2v.kernels.rng import randbelow, seed_states
 from fastw2v.sampler import alias_draw
-from fastw2v.trainer import build_tables
+from fastw2v.trainer import _has_512_bit_vectors, build_tables
 
 V, D, K = 30, 12, 4
 
@@ -207,8 +207,9 @@ def ref_sentence(model, sent, syn0, syn1, tables, window, alpha, batched, state,
 
 
 def _sentence(model, loss, batched, sent, syn0, syn1, tables, settings, alpha, state, max_cand, subwords, sub,
-              bias=None):
-    """Train one sentence through the production kernel ``train_blocks`` (one block, no subsampling).
+              bias=None, width=0):
+    """Train one sentence through the production kernel ``train_blocks`` (one block, no subsampling),
+    compiled for ``width``-bit vectors.
 
     With every keep probability 1 and alpha0 = alpha1 the kernel calls ``sentence`` once with this
     state, scratch and alpha, exactly as a direct call would; going through it reuses the compiled
@@ -227,7 +228,7 @@ def _sentence(model, loss, batched, sent, syn0, syn1, tables, settings, alpha, s
     driver.train_blocks(_read_only(np.asarray(sent, dtype=np.int32)), _read_only(starts),
                         np.array([0, 1], dtype=np.int64), syn0, syn1,
                         np.zeros(V, np.float32) if bias is None else bias, tables,
-                        np.ones(V, np.float32), model, loss, batched, subwords, sub, settings, float(alpha),
+                        np.ones(V, np.float32), model, loss, batched, subwords, width, sub, settings, float(alpha),
                         float(alpha), states, scratch, driver.make_stats(1))
     state[:] = states[0]
 
@@ -273,11 +274,12 @@ def ref_sg_hs_sentence(sent, syn0, syn1, tables, window, alpha, state, group_row
     return syn0, syn1
 
 
-@pytest.mark.parametrize("group_rows", [0, 2, 3, 6])
-def test_sg_hs_groups_equal_reference(group_rows):
+@pytest.mark.parametrize("group_rows,width", [(0, 0), (2, 0), (3, 0), (6, 0), (3, 512)])
+def test_sg_hs_groups_equal_reference(group_rows, width):
     """Batched skip-gram with hs, one thread: a window of more context rows than group_rows trains in near-equal
     groups, each against the path rows the groups before it moved (0: the whole window in one step; 6, the
-    default, leaves every window of this test whole). d 37 runs the tile loops' 2- and 4-wide bodies and tails."""
+    default, leaves every window of this test whole). d 37 runs the tile loops' 2- and 4-wide bodies and tails,
+    and with width 512 (the kernel hs runs at d >= 128 on an AVX-512 CPU) their 16-lane tails."""
     rng = np.random.default_rng(4)
     d = 37
     counts = (1000 / np.arange(1, V + 1)).astype(np.int64) + 1
@@ -292,7 +294,7 @@ def test_sg_hs_groups_equal_reference(group_rows):
         assert np.abs(whole0 - ref0).max() > 1e-4
     st = seed_states(7, 1)[0]
     _sentence(driver.SG, driver.HS, True, sent, syn0, syn1, tables, driver.Settings(window, 0, 1, 0, 0, group_rows),
-              np.float32(alpha), st, int(tables.hs_points.shape[1]), False, driver.no_subwords())
+              np.float32(alpha), st, int(tables.hs_points.shape[1]), False, driver.no_subwords(), width=width)
     assert np.abs(syn0 - ref0).max() < 1e-5
     assert np.abs(syn1 - ref1).max() < 1e-5
 
@@ -402,3 +404,33 @@ def test_prefetch_changes_nothing_and_never_faults():
     b1, b2 = a1.copy(), a2.copy()
     assert _prefetch_everywhere(a1, a2, 1 << 40) == a1.sum() + a2.sum()
     assert np.array_equal(a1, b1) and np.array_equal(a2, b2)
+
+
+def test_vector_width_marks_only_the_function_it_is_called_in():
+    """common.vector_width(512) gives its function LLVM's prefer-vector-width attribute, which makes an AVX-512
+    CPU vectorise its loop with 16-float registers; width 0 leaves the function as the compiler makes it."""
+    import re
+
+    def axpy_with(bits):
+        @njit(fastmath=True)
+        def axpy(a, x, y):
+            common.vector_width(bits)
+            for i in range(x.shape[0]):
+                y[i] += a * x[i]
+        return axpy
+
+    x = np.arange(1000, dtype=np.float32)
+    fns = {}
+    for bits in (0, 512):
+        y = np.ones(1000, np.float32)
+        fns[bits] = f = axpy_with(bits)
+        f(np.float32(2), x, y)
+        assert np.allclose(y, 1 + 2 * x)
+    attr = '"prefer-vector-width"="512"'
+    assert attr in fns[512].inspect_llvm(fns[512].signatures[0])
+    assert attr not in fns[0].inspect_llvm(fns[0].signatures[0])
+    if _has_512_bit_vectors():
+        fma = r"vfmadd\w*ps\s[^\n]*%{}"
+        asm = fns[512].inspect_asm(fns[512].signatures[0])
+        assert re.search(fma.format("zmm"), asm)
+        assert not re.search(fma.format("zmm"), fns[0].inspect_asm(fns[0].signatures[0]))

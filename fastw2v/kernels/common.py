@@ -5,6 +5,7 @@ import numpy as np
 from llvmlite import ir
 from numba import njit, types
 from numba.core import cgutils
+from numba.core.errors import TypingError
 from numba.extending import intrinsic
 
 from ..sampler import alias_draw
@@ -128,6 +129,29 @@ def bits_f32(typingctx, x):
         low = builder.trunc(args[0], context.get_value_type(types.uint32)) if x.bitwidth > 32 else args[0]
         return builder.bitcast(low, context.get_value_type(types.float32))
     return types.float32(x), codegen
+
+
+@intrinsic
+def vector_width(typingctx, bits):
+    """Mark the function this is called in (after Numba's inlining: the compiled function it ends up in) to
+    vectorise with ``bits``-wide registers; ``bits`` a compile-time literal, 0 for the compiler's default.
+
+    LLVM's default on x86 is 256-bit vectors even where AVX-512 is there (512-bit code once cost clock
+    speed). Here it depends on the kernel: skip-gram hs ran about 1.15-1.2x faster with 512-bit loops at d 128
+    to 300, while ns at d 300 and the kernels at d 100 ran slower (trainer.vector_width has the figures). Numba
+    fixes one set of CPU features per process, so the width is a function attribute, set per kernel. A CPU
+    without 512-bit registers ignores it.
+    """
+    if not isinstance(bits, types.IntegerLiteral):
+        raise TypingError(f"vector_width needs a compile-time literal, not {bits}")
+    n = int(bits.literal_value)
+
+    def codegen(context, builder, signature, args):
+        if n:
+            # a string attribute llvmlite's list of known attributes lacks, hence set.add past its check
+            set.add(builder.function.attributes, f'"prefer-vector-width"="{n}"')
+        return context.get_dummy_value()
+    return types.void(bits), codegen
 
 
 def _prefetch_codegen(context, builder, sig, args):

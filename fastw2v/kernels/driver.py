@@ -1,7 +1,7 @@
 """Skip-gram and CBOW over one sentence, and the prange kernel over token blocks.
 
-One compiled kernel per (model, loss, batched, subwords): ``train_blocks`` asks
-Numba for those four as compile-time literals, and :func:`sentence` picks the code
+One compiled kernel per (model, loss, batched, subwords, width): ``train_blocks`` asks
+Numba for those five as compile-time literals, and :func:`sentence` picks the code
 at typing time: the sentence loop of the model from one small table, with the
 step functions of the loss (another, ``LOSS_STEPS``) bound into a copy of it
 (:func:`_loop_for`). A run compiles only the path it uses, and each path is
@@ -25,7 +25,7 @@ from numba.extending import overload
 from ..config import LOSSES, MODELS
 from . import hs, ns, sampled
 from .common import (FASTMATH, NOALIAS, apply_batch, corrected_logit, dot_rows, row_dim, sigmoid_and_softplus,
-                     sigmoid_block)
+                     sigmoid_block, vector_width)
 from .rng import randbelow, uniform
 from ..sampler import alias_draw
 
@@ -141,9 +141,10 @@ def _loss_step(loss, H, n_in, GH, target, syn1, bias, tables, negative, alpha, s
 # again (its own inlined callees included) each time type inference revisits the call, and compiles it
 # once more on the side; that was 15 s of a 35 s kernel compile. An inline function is inlined once.
 
-def _steps_for(code: int) -> dict:
+def _steps_for(code: int, width: int) -> dict:
     """The step functions of loss ``code`` under the names the sentence loops call; each takes the
-    loss code first and ignores it.
+    loss code first and ignores it. hs's called loops are compiled for ``width``-bit vectors (the
+    inline ones take the width of the loop they are inlined into).
 
     loss_step: one loss step (``ns.step``'s signature). hot_step: hs reads the inner nodes from row
     hot_lo on from the thread's private ``hot`` rows (:func:`~fastw2v.kernels.hs.step_hot`); without
@@ -171,6 +172,8 @@ def _steps_for(code: int) -> dict:
         return step(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss)
 
     if code == HS:
+        step_called, step_hot = hs.called_steps(width)
+
         def with_private_rows(shared):
             @njit(inline="always")
             def hot_step(loss, H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss,
@@ -178,10 +181,10 @@ def _steps_for(code: int) -> dict:
                 if hot_lo >= syn1.shape[0] - 1:  # no private rows (one thread): the shared rows' code
                     return shared(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G,
                                   want_loss)
-                return hs.step_hot(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G,
-                                   want_loss, hot, hot_lo)
+                return step_hot(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G,
+                                want_loss, hot, hot_lo)
             return hot_step
-        hot_step = with_private_rows(hs.step_called)
+        hot_step = with_private_rows(step_called)
 
         @njit(inline="always")
         def cbow_hot_step(loss, H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss,
@@ -329,7 +332,7 @@ def _scatter(syn0, ctx, GH, n_in, d):
             syn0[w, q] += GH[r, q]
 
 
-def _sg_batched(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, sub, settings, alpha, state,
+def _sg_batched(model, loss, batched, subwords, width, sent, n, syn0, syn1, bias, tables, sub, settings, alpha, state,
                 scratch, t, counter, out):
     """Skip-gram over one subsampled sentence ``sent[:n]``, batched (HogBatch).
 
@@ -340,6 +343,7 @@ def _sg_batched(model, loss, batched, subwords, sent, n, syn0, syn1, bias, table
     centre word's path, its first nodes from the thread's private copy when
     settings.hot_rows > 0.
     """
+    vector_width(width)
     d = row_dim(tables, syn0.shape[1])
     ctx, H, GH, cand, G = scratch.ctx[t], scratch.H[t], scratch.GH[t], scratch.cand[t], scratch.G[t]
     hot, hot_base, n_hot = scratch.hot[t], scratch.hot_base[t], settings.hot_rows
@@ -366,10 +370,11 @@ def _sg_batched(model, loss, batched, subwords, sent, n, syn0, syn1, bias, table
     return counter
 
 
-def _sg_exact(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, sub, settings, alpha, state,
+def _sg_exact(model, loss, batched, subwords, width, sent, n, syn0, syn1, bias, tables, sub, settings, alpha, state,
               scratch, t, counter, out):
     """Skip-gram over one subsampled sentence, one loss call per (context, centre) pair with
     fresh noise draws, exactly as word2vec C (``--exact``)."""
+    vector_width(width)
     d = row_dim(tables, syn0.shape[1])
     ctx, H, GH, cand, G = scratch.ctx[t], scratch.H[t], scratch.GH[t], scratch.cand[t], scratch.G[t]
     for i in range(n):
@@ -392,13 +397,14 @@ def _sg_exact(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables,
     return counter
 
 
-def _cbow(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, sub, settings, alpha, state, scratch, t,
-          counter, out):
+def _cbow(model, loss, batched, subwords, width, sent, n, syn0, syn1, bias, tables, sub, settings, alpha, state,
+          scratch, t, counter, out):
     """CBOW over one subsampled sentence: the mean of the context rows predicts the centre.
 
     As in word2vec C and gensim (cbow_mean=1), the input gradient is added
     unscaled to every context row.
     """
+    vector_width(width)
     d = row_dim(tables, syn0.shape[1])
     ctx, H, GH, cand, G = scratch.ctx[t], scratch.H[t], scratch.GH[t], scratch.cand[t], scratch.G[t]
     hot, hot_base, n_hot = scratch.hot[t], scratch.hot_base[t], settings.hot_rows
@@ -435,7 +441,7 @@ def _cbow(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, sub
 CBOW_BLOCK = 4
 
 
-def _cbow_block(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, sub, settings, alpha, state,
+def _cbow_block(model, loss, batched, subwords, width, sent, n, syn0, syn1, bias, tables, sub, settings, alpha, state,
                 scratch, t, counter, out):
     """CBOW over one subsampled sentence, CBOW_BLOCK consecutive centre words at a time (ns and nce).
 
@@ -445,6 +451,7 @@ def _cbow_block(model, loss, batched, subwords, sent, n, syn0, syn1, bias, table
     the block's updates (as batched skip-gram's window rows are). ctx[b] keeps centre b's reduced
     window for the scatter.
     """
+    vector_width(width)
     d = row_dim(tables, syn0.shape[1])
     ctx, H, GH, cand, G = scratch.ctx[t], scratch.H[t], scratch.GH[t], scratch.cand[t], scratch.G[t]
     window = settings.window
@@ -584,8 +591,8 @@ def _shared_noise_step(H, targets, m, GH, syn1, bias, tables, negative, alpha, s
 hot_step = cbow_hot_step = window_step = next_centre = batch_step = None
 
 
-def _sg_sub_batched(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, sub, settings, alpha, state,
-                    scratch, t, counter, out):
+def _sg_sub_batched(model, loss, batched, subwords, width, sent, n, syn0, syn1, bias, tables, sub, settings, alpha,
+                    state, scratch, t, counter, out):
     """Skip-gram with n-grams: the centre word's composed vector predicts each context word.
 
     The composition is built once per centre word, the window's pairs are scored
@@ -594,6 +601,7 @@ def _sg_sub_batched(model, loss, batched, subwords, sent, n, syn0, syn1, bias, t
     gradient is added to the centre's rows once: the centre's rows stay fixed for its window, a delayed update in
     the Hogwild spirit, where fastText recomposes and updates after every pair.
     """
+    vector_width(width)
     d = row_dim(tables, syn0.shape[1])
     ctx, H, GH, cand, G = scratch.ctx[t], scratch.H[t], scratch.GH[t], scratch.cand[t], scratch.G[t]
     for i in range(n):
@@ -613,10 +621,11 @@ def _sg_sub_batched(model, loss, batched, subwords, sent, n, syn0, syn1, bias, t
     return counter
 
 
-def _sg_sub_exact(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, sub, settings, alpha, state,
+def _sg_sub_exact(model, loss, batched, subwords, width, sent, n, syn0, syn1, bias, tables, sub, settings, alpha, state,
                   scratch, t, counter, out):
     """Skip-gram with n-grams exactly as fastText: per pair, compose the centre's vector,
     take one loss step against the context word, add the gradient to the centre's rows."""
+    vector_width(width)
     d = row_dim(tables, syn0.shape[1])
     ctx, H, GH, cand, G = scratch.ctx[t], scratch.H[t], scratch.GH[t], scratch.cand[t], scratch.G[t]
     for i in range(n):
@@ -638,10 +647,11 @@ def _sg_sub_exact(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tab
     return counter
 
 
-def _cbow_sub(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, sub, settings, alpha, state,
+def _cbow_sub(model, loss, batched, subwords, width, sent, n, syn0, syn1, bias, tables, sub, settings, alpha, state,
               scratch, t, counter, out):
     """CBOW with n-grams, as fastText: h is the mean over every input row of every context
     word (word rows and n-gram rows pooled), and its gradient goes unscaled to each of them."""
+    vector_width(width)
     d = row_dim(tables, syn0.shape[1])
     ctx, H, GH, cand, G = scratch.ctx[t], scratch.H[t], scratch.GH[t], scratch.cand[t], scratch.G[t]
     for i in range(n):
@@ -681,9 +691,10 @@ SENTENCE_LOOPS = {(SG, True, False): _sg_batched, (SG, False, False): _sg_exact,
                   (CBOW, True, True): _cbow_sub, (CBOW, False, True): _cbow_sub}
 
 
-def sentence(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, sub, settings, alpha, state, scratch,
-             t, counter, out):
-    """Train one subsampled sentence with the (model, loss, batched, subwords) picked at typing time.
+def sentence(model, loss, batched, subwords, width, sent, n, syn0, syn1, bias, tables, sub, settings, alpha, state,
+             scratch, t, counter, out):
+    """Train one subsampled sentence with the (model, loss, batched, subwords) picked at typing time,
+    its loops compiled for ``width``-bit vectors (:func:`~fastw2v.kernels.common.vector_width`).
 
     Returns the updated example counter (it decides which examples' loss is measured).
     """
@@ -691,21 +702,21 @@ def sentence(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, 
 
 
 @overload(sentence, prefer_literal=True, jit_options={"fastmath": FASTMATH, "error_model": "numpy", **NOALIAS})
-def _sentence(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, sub, settings, alpha, state,
+def _sentence(model, loss, batched, subwords, width, sent, n, syn0, syn1, bias, tables, sub, settings, alpha, state,
               scratch, t, counter, out):
     return _loop_for(_literal(model, "model"), _literal(loss, "loss"), _literal(batched, "batched"),
-                     _literal(subwords, "subwords"))
+                     _literal(subwords, "subwords"), _literal(width, "width"))
 
 
 @functools.lru_cache(maxsize=None)
-def _loop_for(model: int, loss: int, batched: bool, subwords: bool):
+def _loop_for(model: int, loss: int, batched: bool, subwords: bool, width: int):
     """A copy of the sentence loop of (model, batched, subwords) whose step names (loss_step, hot_step,
-    cbow_hot_step, window_step, next_centre, batch_step) are the inline functions of ``loss``
-    (:func:`_steps_for`); batched CBOW with ns or nce takes :func:`_cbow_block`."""
+    cbow_hot_step, window_step, next_centre, batch_step) are the inline functions of ``loss`` and
+    ``width`` (:func:`_steps_for`); batched CBOW with ns or nce takes :func:`_cbow_block`."""
     loop = SENTENCE_LOOPS[model, batched, subwords]
     if loop is _cbow and batched and loss in (NS, NCE):
         loop = _cbow_block
-    bound = types_module.FunctionType(loop.__code__, {**loop.__globals__, **_steps_for(loss)}, loop.__name__,
+    bound = types_module.FunctionType(loop.__code__, {**loop.__globals__, **_steps_for(loss, width)}, loop.__name__,
                                       loop.__defaults__, loop.__closure__)
     bound.__doc__ = loop.__doc__
     return bound
@@ -713,7 +724,7 @@ def _loop_for(model: int, loss: int, batched: bool, subwords: bool):
 
 @njit(parallel=True, fastmath=FASTMATH, error_model="numpy", cache=True)
 def train_blocks(tokens, starts, block_sent, syn0, syn1, bias, tables, keep_prob, model, loss, batched, subwords,
-                 sub, settings, alpha0, alpha1, states, scratch, stats):
+                 width, sub, settings, alpha0, alpha1, states, scratch, stats):
     """Train over sentences ``block_sent[0]:block_sent[-1]``, split into blocks.
 
     tokens: int32 (n_tokens,); starts: int64 (n_sentences + 1,) sentence offsets.
@@ -723,9 +734,11 @@ def train_blocks(tokens, starts, block_sent, syn0, syn1, bias, tables, keep_prob
     syn0: float32 (V, d), or (V + buckets, d) with subwords; syn1: float32 (V, d);
     both updated in place without locks (Hogwild).
     bias: float32 (V,). keep_prob: float32 (V,) subsampling keep probabilities.
-    model, loss: codes (config.MODELS / LOSSES); batched, subwords: bool. All
-    four are compile-time literals: each combination is its own compiled kernel,
-    and without subwords no n-gram code is compiled in.
+    model, loss: codes (config.MODELS / LOSSES); batched, subwords: bool; width:
+    the vector width in bits the loops are compiled for (0: the compiler's default;
+    :func:`~fastw2v.kernels.common.vector_width`). All five are compile-time
+    literals: each combination is its own compiled kernel, and without subwords
+    no n-gram code is compiled in.
     sub: :data:`Subwords`, each word's input rows (1-element dummies without subwords).
     settings: :data:`Settings`. alpha falls linearly from alpha0 at the first
     sentence of the call to alpha1 at its end, whichever block a sentence is in.
@@ -738,6 +751,7 @@ def train_blocks(tokens, starts, block_sent, syn0, syn1, bias, tables, keep_prob
     literally(loss)
     literally(batched)
     literally(subwords)
+    literally(width)
     n_blocks = block_sent.shape[0] - 1
     c_lo = starts[block_sent[0]]
     c_span = max(starts[block_sent[n_blocks]] - c_lo, 1)
@@ -745,7 +759,7 @@ def train_blocks(tokens, starts, block_sent, syn0, syn1, bias, tables, keep_prob
         # int64: Numba types this call once with the loop's int64 index and again, in the parallel
         # loop's own function, with a uint64 one; the same type both times compiles the block once
         _train_block(np.int64(b), tokens, starts, block_sent, syn0, syn1, bias, tables, keep_prob, model, loss, batched,
-                     subwords, sub, settings, alpha0, alpha1, c_lo, c_span, states, scratch, stats)
+                     subwords, width, sub, settings, alpha0, alpha1, c_lo, c_span, states, scratch, stats)
 
 
 # The block's work is its own function, not the prange loop's body: Numba outlines a prange body into
@@ -753,12 +767,14 @@ def train_blocks(tokens, starts, block_sent, syn0, syn1, bias, tables, keep_prob
 # compile) was compiled twice per variant. Called from the loop, it is compiled once.
 @njit(fastmath=FASTMATH, error_model="numpy", cache=True)
 def _train_block(b, tokens, starts, block_sent, syn0, syn1, bias, tables, keep_prob, model, loss, batched, subwords,
-                 sub, settings, alpha0, alpha1, c_lo, c_span, states, scratch, stats):
+                 width, sub, settings, alpha0, alpha1, c_lo, c_span, states, scratch, stats):
     """Block b of :func:`train_blocks` (same arguments; c_lo, c_span: the call's first token and token span)."""
     literally(model)
     literally(loss)
     literally(batched)
     literally(subwords)
+    literally(width)
+    vector_width(width)  # the private rows' loads and merges
     t = numba.get_thread_id()
     state = states[b]
     out = stats[b]
@@ -777,7 +793,7 @@ def _train_block(b, tokens, starts, block_sent, syn0, syn1, bias, tables, keep_p
         n = subsample(tokens, starts[s], starts[s + 1], keep_prob, state, sent)
         out[ST_WORDS] += starts[s + 1] - starts[s]
         out[ST_EFFECTIVE] += n
-        counter = sentence(model, loss, batched, subwords, sent, n, syn0, syn1, bias, tables, sub, settings,
+        counter = sentence(model, loss, batched, subwords, width, sent, n, syn0, syn1, bias, tables, sub, settings,
                            alpha, state, scratch, t, counter, out)
     if n_hot > 0:
         hs.merge_hot(syn1, scratch.hot[t], scratch.hot_base[t], hot_lo, n_hot, row_dim(tables, syn1.shape[1]))

@@ -17,11 +17,13 @@ Batched skip-gram on several threads uses :func:`step_hot`, and CBOW :func:`cbow
 nodes nearest the root (:func:`load_hot`), which every path visits, and adds its changes
 to syn1 every few centre words (:func:`merge_due`).
 """
+import functools
+
 import numpy as np
 from numba import njit
 
 from .common import (FASTMATH, NOALIAS, apply_batch, fast_sigmoid, input_grads, output_updates, prefetch, prefetch2,
-                     row_dim, score_block, score_range, score_row, sigmoid_and_softplus)
+                     row_dim, score_block, score_range, score_row, sigmoid_and_softplus, vector_width)
 
 # step_hot's loop nests are called, not inlined: each of its ranges (private rows, shared rows) is
 # one call of the same compiled function, where inlined they were six copies of the tile loops in
@@ -31,14 +33,84 @@ from .common import (FASTMATH, NOALIAS, apply_batch, fast_sigmoid, input_grads, 
 # one-row loops are inline. The arguments never overlap (scratch, private rows and syn1 are separate
 # arrays), as in the sentence loops.
 _CALLED = dict(fastmath=FASTMATH, error_model="numpy", cache=True, **NOALIAS)
-_score_range = njit(**_CALLED)(score_range.py_func)
-_input_grads = njit(**_CALLED)(input_grads.py_func)
-_output_updates = njit(**_CALLED)(output_updates.py_func)
 # The calls' arguments are plain int64 and bool: Numba compiles a called function once per argument
 # types, a literal is a type of its own, and a counter that starts at 0 is a literal 0 while type
 # inference is still working on the caller (the sg-hs kernel compiled each loop five times, not once)
 _ZERO = np.int64(0)
 _TRUE = np.bool_(True)
+
+
+@functools.lru_cache(maxsize=None)
+def called_loops(width: int):
+    """The loop nests :func:`step_hot` calls, compiled for ``width``-bit vectors
+    (:func:`~fastw2v.kernels.common.vector_width`; 0: the compiler's default): score_range, input_grads,
+    output_updates and the path's gradients, each its own compiled function. ``width`` is a closure
+    constant, so each width is its own entry in Numba's disk cache."""
+    def score(H, n_in, U, cand, c_lo, c_hi, S, d):
+        vector_width(width)
+        score_range(H, n_in, U, cand, c_lo, c_hi, S, d)
+
+    def grads(n_in, GH, U, cand, c_lo, c_hi, G, d, zero):
+        vector_width(width)
+        input_grads(n_in, GH, U, cand, c_lo, c_hi, G, d, zero)
+
+    def updates(H, n_in, U, cand, c_lo, c_hi, G, d):
+        vector_width(width)
+        output_updates(H, n_in, U, cand, c_lo, c_hi, G, d)
+
+    def gradients(n_in, target, codes, n_c, G, alpha, want_loss):
+        vector_width(width)
+        return _gradients(n_in, target, codes, n_c, G, alpha, want_loss)
+    return tuple(njit(**_CALLED)(f) for f in (score, grads, updates, gradients))
+
+
+@functools.lru_cache(maxsize=None)
+def called_steps(width: int):
+    """(step_called, step_hot) over :func:`called_loops` ``(width)``."""
+    _score_range, _input_grads, _output_updates, _gradients_call = called_loops(width)
+
+    @njit(inline="always")
+    def step_called(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss):
+        """:func:`step` through the compiled loops :func:`step_hot` calls, not inline copies of them: for
+        kernels that hold both (batched skip-gram, whose 2 x window input rows make a call's cost vanish)."""
+        points, codes, lens = tables.hs_points, tables.hs_codes, tables.hs_lens
+        d = row_dim(tables, H.shape[1])
+        n_c = lens[target]
+        for c in range(n_c):
+            cand[c] = points[target, c]
+        first, last, zero = _ZERO, np.int64(n_c), _TRUE
+        _score_range(H, n_in, syn1, cand, first, last, G, d)
+        loss = _gradients_call(n_in, target, codes, last, G, alpha, want_loss)
+        _input_grads(n_in, GH, syn1, cand, first, last, G, d, zero)
+        _output_updates(H, n_in, syn1, cand, first, last, G, d)
+        return loss
+
+    @njit(inline="always")
+    def step_hot(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss, hot, hot_lo):
+        """:func:`step` with the inner nodes from row hot_lo on read from and written to ``hot``
+        (row p at hot[p - hot_lo]), a thread's private copy of the nodes nearest the root.
+
+        Every path starts at the root, so with shared rows every thread writes the same
+        few rows for every centre word and their cache lines bounce between the cores.
+        A parent is built after its children (a higher row), so the nodes from hot_lo
+        on are a prefix of every path: the block splits into two ranges of candidates.
+        hot: float32 (V - 1 - hot_lo, d).
+        """
+        points, codes, lens = tables.hs_points, tables.hs_codes, tables.hs_lens
+        d = row_dim(tables, H.shape[1])
+        n_c = lens[target]
+        h = _split_path(target, points, n_c, hot_lo, cand)
+        first, mid, last, zero = _ZERO, np.int64(h), np.int64(n_c), _TRUE
+        _score_range(H, n_in, hot, cand, first, mid, G, d)
+        _score_range(H, n_in, syn1, cand, mid, last, G, d)
+        loss = _gradients_call(n_in, target, codes, last, G, alpha, want_loss)
+        # GH from the rows before they move, then the rows
+        _input_grads(n_in, GH, hot, cand, first, mid, G, d, zero)
+        _input_grads(n_in, GH, syn1, cand, mid, last, G, d, not zero)
+        _output_updates(H, n_in, hot, cand, first, mid, G, d)
+        _output_updates(H, n_in, syn1, cand, mid, last, G, d)
+        return loss
+    return step_called, step_hot
 
 
 @njit(inline="always")
@@ -66,23 +138,6 @@ def prefetch_path(tables, w):
 
 
 @njit(inline="always")
-def step_called(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss):
-    """:func:`step` through the compiled loops :func:`step_hot` calls, not inline copies of them: for
-    kernels that hold both (batched skip-gram, whose 2 x window input rows make a call's cost vanish)."""
-    points, codes, lens = tables.hs_points, tables.hs_codes, tables.hs_lens
-    d = row_dim(tables, H.shape[1])
-    n_c = lens[target]
-    for c in range(n_c):
-        cand[c] = points[target, c]
-    first, last, zero = _ZERO, np.int64(n_c), _TRUE
-    _score_range(H, n_in, syn1, cand, first, last, G, d)
-    loss = _gradients_call(n_in, target, codes, last, G, alpha, want_loss)
-    _input_grads(n_in, GH, syn1, cand, first, last, G, d, zero)
-    _output_updates(H, n_in, syn1, cand, first, last, G, d)
-    return loss
-
-
-@njit(inline="always")
 def _gradients(n_in, target, codes, n_c, G, alpha, want_loss):
     """Turn the logits G[:n_in, :n_c] of the target's path into gradients times alpha; returns the loss
     (from the softplus table, when ``want_loss``: a NaN logit turns it NaN)."""
@@ -95,33 +150,6 @@ def _gradients(n_in, target, codes, n_c, G, alpha, want_loss):
     for r in range(n_in):
         for c in range(n_c):  # vectorised over the path
             G[r, c] = (np.float32(1 - codes[target, c]) - fast_sigmoid(G[r, c])) * alpha
-    return loss
-
-
-@njit(inline="always")
-def step_hot(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss, hot, hot_lo):
-    """:func:`step` with the inner nodes from row hot_lo on read from and written to ``hot``
-    (row p at hot[p - hot_lo]), a thread's private copy of the nodes nearest the root.
-
-    Every path starts at the root, so with shared rows every thread writes the same
-    few rows for every centre word and their cache lines bounce between the cores.
-    A parent is built after its children (a higher row), so the nodes from hot_lo
-    on are a prefix of every path: the block splits into two ranges of candidates.
-    hot: float32 (V - 1 - hot_lo, d).
-    """
-    points, codes, lens = tables.hs_points, tables.hs_codes, tables.hs_lens
-    d = row_dim(tables, H.shape[1])
-    n_c = lens[target]
-    h = _split_path(target, points, n_c, hot_lo, cand)
-    first, mid, last, zero = _ZERO, np.int64(h), np.int64(n_c), _TRUE
-    _score_range(H, n_in, hot, cand, first, mid, G, d)
-    _score_range(H, n_in, syn1, cand, mid, last, G, d)
-    loss = _gradients_call(n_in, target, codes, last, G, alpha, want_loss)
-    # GH from the rows before they move, then the rows
-    _input_grads(n_in, GH, hot, cand, first, mid, G, d, zero)
-    _input_grads(n_in, GH, syn1, cand, mid, last, G, d, not zero)
-    _output_updates(H, n_in, hot, cand, first, mid, G, d)
-    _output_updates(H, n_in, syn1, cand, mid, last, G, d)
     return loss
 
 
@@ -178,10 +206,6 @@ def merge_due(syn1, hot, base, hot_lo, n_hot, d, counter, every, tiers):
             if k % interval == 0:
                 first = max(0, n_hot - rows)
         merge_hot(syn1, hot, base, hot_lo, n_hot, d, first)
-
-
-# the gradients of step_hot and step_called, called as their loops are (see _CALLED above)
-_gradients_call = njit(**_CALLED)(_gradients.py_func)
 
 
 @njit(inline="always")
@@ -259,3 +283,8 @@ def cbow_step(H, GH, target, syn1, tables, alpha, G, want_loss, hot, hot_lo, can
     _grads_and_updates(H, GH, hot, cand, 0, h, G, d)
     _grads_and_updates(H, GH, syn1, cand, h, n_c, G, d)
     return loss
+
+
+# the default width's loops and steps (the kernels pick theirs: driver._steps_for)
+_score_range, _input_grads, _output_updates, _gradients_call = called_loops(0)
+step_called, step_hot = called_steps(0)

@@ -137,10 +137,10 @@ def vector_width(typingctx, bits):
     vectorise with ``bits``-wide registers; ``bits`` a compile-time literal, 0 for the compiler's default.
 
     LLVM's default on x86 is 256-bit vectors even where AVX-512 is there (512-bit code once cost clock
-    speed). Here it depends on the kernel: skip-gram hs ran about 1.15-1.2x faster with 512-bit loops at d 128
-    to 300, while ns at d 300 and the kernels at d 100 ran slower (trainer.vector_width has the figures). Numba
-    fixes one set of CPU features per process, so the width is a function attribute, set per kernel. A CPU
-    without 512-bit registers ignores it.
+    speed). Here it depends on the kernel: skip-gram hs ran 1.13-1.18x faster (medians, one thread) with
+    512-bit loops at d 128 to 300, while ns at d 300 and the kernels at d 100 ran slower (trainer.vector_width
+    has the figures). Numba fixes one set of CPU features per process, so the width is a function attribute,
+    set per kernel. A CPU without 512-bit registers ignores it.
     """
     if not isinstance(bits, types.IntegerLiteral):
         raise TypingError(f"vector_width needs a compile-time literal, not {bits}")

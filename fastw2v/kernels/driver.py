@@ -174,17 +174,14 @@ def _steps_for(code: int, width: int) -> dict:
     if code == HS:
         step_called, step_hot = hs.called_steps(width)
 
-        def with_private_rows(shared):
-            @njit(inline="always")
-            def hot_step(loss, H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss,
-                         hot, hot_lo):
-                if hot_lo >= syn1.shape[0] - 1:  # no private rows (one thread): the shared rows' code
-                    return shared(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G,
-                                  want_loss)
-                return step_hot(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G,
-                                want_loss, hot, hot_lo)
-            return hot_step
-        hot_step = with_private_rows(step_called)
+        @njit(inline="always")
+        def hot_step(loss, H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss,
+                     hot, hot_lo):
+            if hot_lo >= syn1.shape[0] - 1:  # no private rows (one thread): the shared rows' code
+                return step_called(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G,
+                                   want_loss)
+            return step_hot(H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss,
+                            hot, hot_lo)
 
         @njit(inline="always")
         def cbow_hot_step(loss, H, n_in, GH, target, syn1, bias, tables, negative, alpha, state, cand, G, want_loss,

@@ -285,6 +285,5 @@ def cbow_step(H, GH, target, syn1, tables, alpha, G, want_loss, hot, hot_lo, can
     return loss
 
 
-# the default width's loops and steps (the kernels pick theirs: driver._steps_for)
-_score_range, _input_grads, _output_updates, _gradients_call = called_loops(0)
+# the default width's steps (the kernels pick theirs: driver._steps_for)
 step_called, step_hot = called_steps(0)

@@ -504,11 +504,7 @@ class KernelRunner:
         """
         blocks = plan_blocks(starts, s_lo, s_hi, self.n_blocks)
         before = self.stats[:, :driver.SUMMED].sum(axis=0)
-        previous = numba.set_parallel_chunksize(1)  # dynamic: one block at a time per thread
-        try:
-            self._kernel(*self._args(tokens, starts, blocks, syn0, syn1, bias, alpha0, alpha1))
-        finally:
-            numba.set_parallel_chunksize(previous)
+        self._kernel(*self._args(tokens, starts, blocks, syn0, syn1, bias, alpha0, alpha1))
         if self.alpha_trace is not None:
             first = self.stats[:, driver.ST_FIRST_POS] >= 0
             self.alpha_trace.extend(zip(self.stats[first, driver.ST_FIRST_POS].astype(np.int64).tolist(),

@@ -434,3 +434,26 @@ def test_vector_width_marks_only_the_function_it_is_called_in():
         asm = fns[512].inspect_asm(fns[512].signatures[0])
         assert re.search(fma.format("zmm"), asm)
         assert not re.search(fma.format("zmm"), fns[0].inspect_asm(fns[0].signatures[0]))
+
+
+@njit(parallel=True)
+def _take_numbers(counter, taken):
+    for w in numba.prange(taken.shape[0]):
+        for k in range(taken.shape[1]):
+            taken[w, k] = common.fetch_add(counter, 0, 1)
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs two threads")
+def test_fetch_add_hands_every_number_out_once_under_contention():
+    """Two threads take 200,000 numbers each from one counter: a plain read-add-write would give some
+    numbers twice and lose others; the atomic add gives each of 0..399,999 exactly once."""
+    previous = numba.get_num_threads()
+    numba.set_num_threads(2)
+    try:
+        counter = np.zeros(16, np.int64)
+        taken = np.full((2, 200_000), -1, np.int64)
+        _take_numbers(counter, taken)
+    finally:
+        numba.set_num_threads(previous)
+    assert counter[0] == taken.size
+    assert np.array_equal(np.sort(taken.ravel()), np.arange(taken.size))

@@ -330,3 +330,36 @@ def test_vector_width_is_512_bits_only_for_hs_rows_of_128_or_more(monkeypatch):
         assert width(TrainConfig(model=model, loss="ns", dim=300)) == 0
     monkeypatch.setattr(numba.config, "CPU_FEATURES", "+avx2,+fma,-avx512f")
     assert width(TrainConfig(loss="hs", dim=300)) == 0
+
+
+@pytest.mark.skipif(numba.config.NUMBA_NUM_THREADS < 2, reason="needs two threads")
+def test_a_thread_busy_with_a_long_block_leaves_the_other_blocks_to_the_other_thread():
+    """The blocks are handed out one at a time (driver.train_blocks' shared counter), not in fixed
+    shares: with one sentence as long as the rest of the call together, the thread that trains it
+    does not also train the next seven blocks, as a prange's contiguous halves (blocks 0-7 to one
+    thread, 8-15 to the other) made it do, while the other thread waited."""
+    rng = np.random.default_rng(5)
+    lengths = [300_000] + [100] * 60
+    starts = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
+    tokens = rng.integers(0, 50, int(starts[-1])).astype(np.int32)
+    counts = np.bincount(tokens, minlength=50).astype(np.int64)
+    order = np.argsort(-counts, kind="stable")
+    rank = np.empty(50, np.int32)
+    rank[order] = np.arange(50, dtype=np.int32)
+    tokens, counts = rank[tokens], counts[order]
+    cfg = TrainConfig(dim=32, epochs=1, threads=2, sample=0, max_sentence_length=400_000).resolved()
+    syn0, syn1, _ = init_weights(len(counts), cfg.dim, 1, padded=True)
+    bias = init_bias(counts, "ns")
+    runner = KernelRunner(counts, cfg, max(lengths))
+    previous = numba.get_num_threads()
+    numba.set_num_threads(2)
+    try:
+        runner.prepare(tokens, starts, syn0, syn1, bias)
+        runner.run(tokens, starts, 0, len(lengths), 0.025, 0.025, syn0, syn1, bias)
+    finally:
+        numba.set_num_threads(previous)
+    assert runner.n_blocks == 2 * trainer.BLOCKS_PER_THREAD
+    thread = runner.stats[:, driver.ST_THREAD].astype(int)
+    assert set(thread) == {0, 1}
+    first_half = thread[1:trainer.BLOCKS_PER_THREAD]
+    assert (first_half != thread[0]).any(), thread

@@ -159,6 +159,29 @@ def vector_width(typingctx, bits):
     return types.void(bits), codegen
 
 
+@intrinsic
+def fetch_add(typingctx, a, i, v):
+    """Atomically add v to a[i] (a: int64 1-D array) and return a[i]'s value before the add.
+
+    The threads of a parallel loop take work from one counter with it: Numba has no atomic operations
+    of its own, and its OpenMP and workqueue layers hand a prange's iterations out in fixed contiguous
+    shares whatever ``set_parallel_chunksize`` says (only TBB balances them).
+    """
+    if not (isinstance(a, types.Array) and a.ndim == 1 and a.dtype == types.int64):
+        raise TypingError(f"fetch_add needs a 1-D int64 array, not {a}")
+
+    def codegen(context, builder, sig, args):
+        aryty = sig.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        idx = context.cast(builder, args[1], sig.args[1], types.intp)
+        ptr = cgutils.get_item_pointer2(context, builder, data=ary.data, shape=cgutils.unpack_tuple(builder, ary.shape),
+                                        strides=cgutils.unpack_tuple(builder, ary.strides), layout=aryty.layout,
+                                        inds=[idx])
+        val = context.cast(builder, args[2], sig.args[2], types.int64)
+        return builder.atomic_rmw("add", ptr, val, "seq_cst")
+    return types.int64(a, i, v), codegen
+
+
 def _prefetch_codegen(context, builder, sig, args):
     """llvm.prefetch of the element args[1:] of the array args[0]: read, keep in all levels, data."""
     aryty = sig.args[0]

@@ -24,8 +24,8 @@ from numba.extending import overload
 
 from ..config import LOSSES, MODELS
 from . import hs, ns, sampled
-from .common import (FASTMATH, NOALIAS, apply_batch, corrected_logit, dot_rows, row_dim, sigmoid_and_softplus,
-                     sigmoid_block, vector_width)
+from .common import (FASTMATH, NOALIAS, apply_batch, corrected_logit, dot_rows, fetch_add, row_dim,
+                     sigmoid_and_softplus, sigmoid_block, vector_width)
 from .rng import randbelow, uniform
 from ..sampler import alias_draw
 
@@ -44,13 +44,14 @@ ST_EXAMPLES = 4  # (input, target) examples trained
 SUMMED = 5  # the columns above are sums over calls; the ones below are this call's values
 ST_FIRST_POS = 5  # token offset of the block's first sentence (-1: the block was empty)
 ST_FIRST_ALPHA = 6  # learning rate applied to that sentence
+ST_THREAD = 7  # the thread that trained the block (numba.get_thread_id())
 STATS_WIDTH = 16
 
 #: per-thread scratch, indexed by Numba's thread id: sent int32 (T, L), ctx int32 (T, 2w),
 #: H and GH float32 (T, 2w, d), cand int64 (T, C), G float32 (T, 2w, C); hot and hot_base float32
 #: (T, n_hot, d): each thread's private copy of hs's inner nodes nearest the root, and that copy as last
 #: merged (see :func:`~fastw2v.kernels.hs.step_hot`; (T, 1, d) unused where Settings.hot_rows is 0)
-Scratch = namedtuple("Scratch", "sent ctx H GH cand G hot hot_base")
+Scratch = namedtuple("Scratch", "sent ctx H GH cand G hot hot_base next_block")
 #: word w's input rows are ids[ptr[w]:ptr[w+1]]: ptr int64 (V + 1,), ids int32 (its own row, then n-grams)
 Subwords = namedtuple("Subwords", "ptr ids")
 #: integer settings the sentence loops read
@@ -726,8 +727,13 @@ def train_blocks(tokens, starts, block_sent, syn0, syn1, bias, tables, keep_prob
 
     tokens: int32 (n_tokens,); starts: int64 (n_sentences + 1,) sentence offsets.
     block_sent: int64 (n_blocks + 1,) sentence index bounds of the blocks; the
-    caller makes several blocks per thread and sets a chunk size of 1, so a
-    thread that finishes early takes the next block instead of waiting.
+    caller makes several blocks per thread, and each thread takes the next
+    untrained block from one shared counter (scratch.next_block, by
+    :func:`~fastw2v.kernels.common.fetch_add`), so a thread that finishes early
+    takes another block instead of waiting at the end of the call. (A prange
+    over the blocks is split into fixed contiguous shares by Numba's OpenMP
+    and workqueue layers, whatever the chunk size: a thread slowed by the
+    machine held the other one up at every call.)
     syn0: float32 (V, d), or (V + buckets, d) with subwords; syn1: float32 (V, d);
     both updated in place without locks (Hogwild).
     bias: float32 (V,). keep_prob: float32 (V,) subsampling keep probabilities.
@@ -741,8 +747,9 @@ def train_blocks(tokens, starts, block_sent, syn0, syn1, bias, tables, keep_prob
     sentence of the call to alpha1 at its end, whichever block a sentence is in.
     states: uint64 (n_blocks, 16) random states and stats: float64 (n_blocks, 16)
     (columns ST_*), one padded row per block (so one thread walking the blocks
-    in order gives the same numbers every run). scratch: :data:`Scratch`,
-    indexed by the worker's thread id; nothing is allocated inside the loop.
+    in order gives the same numbers every run; one thread takes the blocks in
+    order). scratch: :data:`Scratch`, indexed by the worker's thread id (but
+    next_block, shared); nothing is allocated inside the loop.
     """
     literally(model)
     literally(loss)
@@ -752,11 +759,17 @@ def train_blocks(tokens, starts, block_sent, syn0, syn1, bias, tables, keep_prob
     n_blocks = block_sent.shape[0] - 1
     c_lo = starts[block_sent[0]]
     c_span = max(starts[block_sent[n_blocks]] - c_lo, 1)
-    for b in prange(n_blocks):
-        # int64: Numba types this call once with the loop's int64 index and again, in the parallel
-        # loop's own function, with a uint64 one; the same type both times compiles the block once
-        _train_block(np.int64(b), tokens, starts, block_sent, syn0, syn1, bias, tables, keep_prob, model, loss, batched,
-                     subwords, width, sub, settings, alpha0, alpha1, c_lo, c_span, states, scratch, stats)
+    queue = scratch.next_block
+    queue[0] = 0
+    # at least one iteration per thread: scratch has a row for every thread there can be, and a thread's
+    # iterations after its first find the counter spent (numba.get_num_threads() here would keep the
+    # kernel out of the disk cache: it is a call through a ctypes pointer)
+    for _ in prange(scratch.sent.shape[0]):
+        b = fetch_add(queue, 0, 1)
+        while b < n_blocks:
+            _train_block(b, tokens, starts, block_sent, syn0, syn1, bias, tables, keep_prob, model, loss, batched,
+                         subwords, width, sub, settings, alpha0, alpha1, c_lo, c_span, states, scratch, stats)
+            b = fetch_add(queue, 0, 1)
 
 
 # The block's work is its own function, not the prange loop's body: Numba outlines a prange body into
@@ -777,6 +790,7 @@ def _train_block(b, tokens, starts, block_sent, syn0, syn1, bias, tables, keep_p
     out = stats[b]
     sent = scratch.sent[t]
     out[ST_FIRST_POS] = -1.0
+    out[ST_THREAD] = t
     counter = np.int64(0)
     n_hot = settings.hot_rows  # hs's private root rows (batched skip-gram, CBOW): loaded per block, merged at its end
     hot_lo = syn1.shape[0] - 1 - n_hot
@@ -841,6 +855,7 @@ def make_scratch(n_threads: int, max_sentence_length: int, window: int, dim: int
     dim: the row width of the weights as the kernels get them (a padded store's, :mod:`fastw2v.rows`: the
     H, GH and private rows then start on 64-byte lines too; the loops run to Tables.dim).
     hot_rows: rows of each thread's private copy of hs's root nodes (Settings.hot_rows; 0: one unused row).
+    next_block, int64 (16,), is not per thread: it is the counter :func:`train_blocks` hands out the blocks with.
     """
     n_in = 2 * window
     pad_rows = lambda row_bytes: -(-PAD_BYTES // row_bytes)  # noqa: E731
@@ -853,6 +868,7 @@ def make_scratch(n_threads: int, max_sentence_length: int, window: int, dim: int
         aligned_zeros((n_threads, n_in + pad_rows(4 * max_cand), max_cand), np.float32),
         aligned_zeros((n_threads, max(1, hot_rows) + pad_rows(4 * dim), dim), np.float32),
         aligned_zeros((n_threads, max(1, hot_rows) + pad_rows(4 * dim), dim), np.float32),
+        aligned_zeros((PAD_BYTES // 8,), np.int64),  # next_block: the one counter every thread updates
     )
 
 

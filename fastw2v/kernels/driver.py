@@ -50,7 +50,8 @@ STATS_WIDTH = 16
 #: per-thread scratch, indexed by Numba's thread id: sent int32 (T, L), ctx int32 (T, 2w),
 #: H and GH float32 (T, 2w, d), cand int64 (T, C), G float32 (T, 2w, C); hot and hot_base float32
 #: (T, n_hot, d): each thread's private copy of hs's inner nodes nearest the root, and that copy as last
-#: merged (see :func:`~fastw2v.kernels.hs.step_hot`; (T, 1, d) unused where Settings.hot_rows is 0)
+#: merged (see :func:`~fastw2v.kernels.hs.step_hot`; (T, 1, d) unused where Settings.hot_rows is 0); next_block
+#: int64 (16,), not per thread: the counter train_blocks hands out the blocks with
 Scratch = namedtuple("Scratch", "sent ctx H GH cand G hot hot_base next_block")
 #: word w's input rows are ids[ptr[w]:ptr[w+1]]: ptr int64 (V + 1,), ids int32 (its own row, then n-grams)
 Subwords = namedtuple("Subwords", "ptr ids")

@@ -26,15 +26,21 @@ def zipf_stream(n_tokens=60_000, vocab=500, line=37, seed=0):
     rng = np.random.default_rng(seed)
     p = 1.0 / np.arange(1, vocab + 1)
     p /= p.sum()
-    tokens = rng.choice(vocab, size=n_tokens, p=p).astype(np.int32)
+    tokens, counts = _by_frequency(rng.choice(vocab, size=n_tokens, p=p).astype(np.int32), vocab)
+    lengths = rng.integers(1, 2 * line, size=n_tokens // line + 10)
+    starts = np.concatenate(([0], np.cumsum(lengths)))
+    starts = np.unique(np.minimum(starts, n_tokens)).astype(np.int64)
+    return TokenCache(tokens=tokens, starts=starts), counts
+
+
+def _by_frequency(tokens, vocab):
+    """Ids renumbered by frequency rank, as the vocabulary numbers words: (tokens, counts from the most
+    frequent down, each at least 1)."""
     counts = np.maximum(np.bincount(tokens, minlength=vocab), 1).astype(np.int64)
     order = np.argsort(-counts, kind="stable")
     rank = np.empty(vocab, np.int32)
     rank[order] = np.arange(vocab, dtype=np.int32)
-    lengths = rng.integers(1, 2 * line, size=n_tokens // line + 10)
-    starts = np.concatenate(([0], np.cumsum(lengths)))
-    starts = np.unique(np.minimum(starts, n_tokens)).astype(np.int64)
-    return TokenCache(tokens=rank[tokens], starts=starts), counts[order]
+    return rank[tokens], counts[order]
 
 
 @pytest.fixture
@@ -341,12 +347,7 @@ def test_a_thread_busy_with_a_long_block_leaves_the_other_blocks_to_the_other_th
     rng = np.random.default_rng(5)
     lengths = [300_000] + [100] * 60
     starts = np.concatenate(([0], np.cumsum(lengths))).astype(np.int64)
-    tokens = rng.integers(0, 50, int(starts[-1])).astype(np.int32)
-    counts = np.bincount(tokens, minlength=50).astype(np.int64)
-    order = np.argsort(-counts, kind="stable")
-    rank = np.empty(50, np.int32)
-    rank[order] = np.arange(50, dtype=np.int32)
-    tokens, counts = rank[tokens], counts[order]
+    tokens, counts = _by_frequency(rng.integers(0, 50, int(starts[-1])).astype(np.int32), 50)
     cfg = TrainConfig(dim=32, epochs=1, threads=2, sample=0, max_sentence_length=400_000).resolved()
     syn0, syn1, _ = init_weights(len(counts), cfg.dim, 1, padded=True)
     bias = init_bias(counts, "ns")

@@ -171,25 +171,25 @@ def fetch_add(typingctx, a, i, v):
         raise TypingError(f"fetch_add needs a 1-D int64 array, not {a}")
 
     def codegen(context, builder, sig, args):
-        aryty = sig.args[0]
-        ary = context.make_array(aryty)(context, builder, args[0])
-        idx = context.cast(builder, args[1], sig.args[1], types.intp)
-        ptr = cgutils.get_item_pointer2(context, builder, data=ary.data, shape=cgutils.unpack_tuple(builder, ary.shape),
-                                        strides=cgutils.unpack_tuple(builder, ary.strides), layout=aryty.layout,
-                                        inds=[idx])
+        ptr = _element_pointer(context, builder, sig.args[:2], args[:2])
         val = context.cast(builder, args[2], sig.args[2], types.int64)
         return builder.atomic_rmw("add", ptr, val, "seq_cst")
     return types.int64(a, i, v), codegen
 
 
+def _element_pointer(context, builder, tys, vals):
+    """The LLVM pointer to the element vals[1:] (indices of types tys[1:]) of the array vals[0] (type tys[0])."""
+    aryty = tys[0]
+    ary = context.make_array(aryty)(context, builder, vals[0])
+    inds = [context.cast(builder, v, t, types.intp) for v, t in zip(vals[1:], tys[1:])]
+    return cgutils.get_item_pointer2(context, builder, data=ary.data, shape=cgutils.unpack_tuple(builder, ary.shape),
+                                     strides=cgutils.unpack_tuple(builder, ary.strides), layout=aryty.layout,
+                                     inds=inds)
+
+
 def _prefetch_codegen(context, builder, sig, args):
     """llvm.prefetch of the element args[1:] of the array args[0]: read, keep in all levels, data."""
-    aryty = sig.args[0]
-    ary = context.make_array(aryty)(context, builder, args[0])
-    inds = [context.cast(builder, v, t, types.intp) for v, t in zip(args[1:], sig.args[1:])]
-    ptr = cgutils.get_item_pointer2(context, builder, data=ary.data, shape=cgutils.unpack_tuple(builder, ary.shape),
-                                    strides=cgutils.unpack_tuple(builder, ary.strides), layout=aryty.layout,
-                                    inds=inds)
+    ptr = _element_pointer(context, builder, sig.args, args)
     i8p, i32 = ir.IntType(8).as_pointer(), ir.IntType(32)
     fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]),
                                         "llvm.prefetch.p0")

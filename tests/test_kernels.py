@@ -3,10 +3,14 @@
 The reference draws its random numbers from the same per-thread stream as
 the kernel, so whole sentences can be replayed and compared to 1e-5.
 """
+from collections import namedtuple
+
 import numba
 import numpy as np
 import pytest
-from numba import njit
+from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 
 import fastw2v
 from fastw2v.config import TrainConfig
@@ -464,3 +468,42 @@ def test_fetch_add_hands_every_number_out_once_under_contention():
         numba.set_num_threads(previous)
     assert counter[0] == taken.size
     assert np.array_equal(np.sort(taken.ravel()), np.arange(taken.size))
+
+
+
+@intrinsic
+def _counted(typingctx, a):
+    """Whether the array a carries a meminfo, the reference count Numba's incref and decref add to."""
+    def codegen(context, builder, sig, args):
+        ary = context.make_array(sig.args[0])(context, builder, value=args[0])
+        return builder.icmp_unsigned("!=", ary.meminfo, cgutils.get_null_value(ary.meminfo.type))
+    return types.boolean(a), codegen
+
+
+Pair = namedtuple("Pair", "rows ids width")
+
+
+@njit
+def _bump(pair, n, borrowed):
+    """Adds 1 to rows[ids[i % len(ids)], 0] for i < n; returns (width, whether a row taken in the loop
+    and the arrays themselves carried a reference count)."""
+    rows, ids, width = common.borrow(pair) if borrowed else pair
+    row_counted = False
+    for i in range(n):
+        row = rows[ids[i % ids.shape[0]]]
+        row[0] += 1.0
+        row_counted |= _counted(row)
+    return width, row_counted or _counted(rows) or _counted(ids)
+
+
+def test_borrow_gives_the_same_data_without_reference_counts():
+    """Rows taken of a borrowed namedtuple's arrays write through to the caller's arrays and scalars pass
+    unchanged, but neither the arrays nor any row taken of them carries a meminfo, so no incref or decref
+    of them counts anything (the atomic adds on meminfos both threads of a kernel call shared)."""
+    pair = Pair(np.zeros((4, 3), np.float32), np.array([2, 0, 2], np.int64), 7)
+    assert _bump(pair, 9, True) == (7, False)
+    assert pair.rows[:, 0].tolist() == [3.0, 0.0, 6.0, 0.0]
+    assert _bump(pair, 3, False) == (7, True)  # the check can fail: the same arrays, not borrowed, count
+    assert pair.rows[:, 0].tolist() == [4.0, 0.0, 8.0, 0.0]
+    with pytest.raises(numba.core.errors.TypingError, match="borrow takes"):
+        njit(lambda x: common.borrow(x))(3.0)

@@ -177,6 +177,40 @@ def fetch_add(typingctx, a, i, v):
     return types.int64(a, i, v), codegen
 
 
+def _borrowed(context, builder, ty, val):
+    """val (of Numba type ty) with every array in it, at any depth of tuples, made meminfo-less."""
+    if isinstance(ty, types.Array):
+        src = context.make_array(ty)(context, builder, value=val)
+        out = context.make_array(ty)(context, builder)
+        for field in ("nitems", "itemsize", "data", "shape", "strides"):
+            setattr(out, field, getattr(src, field))
+        out.meminfo = cgutils.get_null_value(out.meminfo.type)
+        out.parent = cgutils.get_null_value(out.parent.type)
+        return out._getvalue()
+    if isinstance(ty, types.BaseTuple):
+        for k, item in enumerate(ty):
+            val = builder.insert_value(val, _borrowed(context, builder, item, builder.extract_value(val, k)), k)
+    return val
+
+
+@intrinsic
+def borrow(typingctx, x):
+    """x (an array, or a tuple or namedtuple holding arrays and scalars) as views that carry no reference
+    count: the same data, shapes and strides, with a null meminfo, so neither they nor any view or row
+    taken of them counts references. The caller must hold x for as long as they are used: the kernels
+    borrow their arguments for the length of one call, and nothing borrowed outlives it.
+
+    Why: Numba counts every array it passes to a function that is not inlined, or stores in a tuple, with
+    an atomic add on the array's one meminfo, and all threads of a call count the same meminfos. The
+    sg-ns sentence loop did a dozen or more such adds per centre word; made non-atomic (an unsafe probe)
+    they gave two threads 5-6% more words/s on an Intel host. On a null meminfo Numba's incref and decref
+    return at once. (bench/RESULTS.md, 2026-12-07 and 2026-12-08.)
+    """
+    if not isinstance(x, (types.Array, types.BaseTuple)):
+        raise TypingError(f"borrow takes an array or a tuple, not {x}")
+    return x(x), lambda context, builder, sig, args: _borrowed(context, builder, sig.args[0], args[0])
+
+
 def _element_pointer(context, builder, tys, vals):
     """The LLVM pointer to the element vals[1:] (indices of types tys[1:]) of the array vals[0] (type tys[0])."""
     aryty = tys[0]

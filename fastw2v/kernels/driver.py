@@ -24,7 +24,7 @@ from numba.extending import overload
 
 from ..config import LOSSES, MODELS
 from . import hs, ns, sampled
-from .common import (FASTMATH, NOALIAS, apply_batch, corrected_logit, dot_rows, fetch_add, row_dim,
+from .common import (FASTMATH, NOALIAS, apply_batch, borrow, corrected_logit, dot_rows, fetch_add, row_dim,
                      sigmoid_and_softplus, sigmoid_block, vector_width)
 from .rng import randbelow, uniform
 from ..sampler import alias_draw
@@ -786,6 +786,11 @@ def _train_block(b, tokens, starts, block_sent, syn0, syn1, bias, tables, keep_p
     literally(subwords)
     literally(width)
     vector_width(width)  # the private rows' loads and merges
+    # every array below carries no reference count: without this each array passed on or sliced in the
+    # sentence loops was an atomic add on a meminfo every thread writes (common.borrow); the caller holds them
+    tokens, starts, block_sent, syn0, syn1, bias, tables, keep_prob = borrow(
+        (tokens, starts, block_sent, syn0, syn1, bias, tables, keep_prob))
+    sub, states, scratch, stats = borrow((sub, states, scratch, stats))
     t = numba.get_thread_id()
     state = states[b]
     out = stats[b]

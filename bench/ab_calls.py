@@ -59,8 +59,10 @@ def main(argv=None) -> None:
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--corpus", default=str(Path(__file__).resolve().parent.parent / "fastw2v/data/text8_head.txt.gz"))
     ap.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "fastw2v-ab-calls")
-    ap.add_argument("train_options", nargs="*", help="after --: more `fastw2v train` options (--model cbow ...)")
-    args = ap.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    cut = argv.index("--") if "--" in argv else len(argv)
+    args = ap.parse_args(argv[:cut])
+    args.train_options = argv[cut + 1:]  # after --: more `fastw2v train` options (--model cbow ...)
     package_b = args.work / "fastw2v_b"
     shutil.copytree(args.b.resolve() / "fastw2v", package_b, dirs_exist_ok=True,
                     ignore=shutil.ignore_patterns("__pycache__"))  # copy2 keeps the times: the cache stays valid

@@ -349,17 +349,35 @@ def _has_512_bit_vectors() -> bool:
 
 
 def vector_width(cfg: TrainConfig) -> int:
-    """The vector width in bits this run's kernel is compiled for (driver.train_blocks' ``width``): 512 for
-    hs at d >= WIDE_DIM where the CPU has 512-bit vectors, else 0 (LLVM's default, 256 bits on x86).
+    """The vector width in bits this run's kernel is compiled for (driver.train_blocks' ``width``): 512 at
+    d >= WIDE_DIM where the CPU has 512-bit vectors, for hs, and on AMD's Zen for every loss; else 0 (256 bits,
+    :func:`~fastw2v.kernels.common.vector_width`).
 
     On an Ice Lake host (realmix's first 25 MB, B/A per pair against 256-bit code, 4 pairs each; bench/MATRIX.md):
     sg-hs at d 300 1.13-1.30 at 1 thread and 0.95-1.25 (median 1.18) at 2, at d 200 1.06-1.20, at d 150
     0.99-1.19, at d 128 1.15-1.23; cbow-hs at d 300 0.95-1.34 and 0.99-1.13 (2 threads), at d 128 1.05-1.10
     (2 threads). But sg-hs at d 100 0.88-1.31 (median 0.99), and with 512-bit code for every kernel (an
     earlier session) sg-ns at d 100 0.87-0.93; sg-ns at d 300 0.79-1.01 and cbow-ns 0.79-1.07 (3 pairs): ns
-    keeps the default."""
-    wide = cfg.loss == "hs" and int(cfg.dim) >= WIDE_DIM
-    return 512 if wide and _has_512_bit_vectors() else 0
+    keeps 256 bits there. On a Zen 4 host (realmix, 2 threads, bench/ab_calls.py, 256 against 512 bits, B/A
+    over the run): sg-ns at d 300 0.948, cbow-ns at d 300 0.976, so ns takes 512 bits at d 300 there; at
+    d 100 cbow-ns 1.072 and 1.055, cbow-hs 1.043, sg-hs 1.022, sg-ns 0.999 and 1.003, so 256 bits below
+    WIDE_DIM on every CPU (bench/RESULTS.md, 2026-12-08)."""
+    if int(cfg.dim) < WIDE_DIM or not _has_512_bit_vectors():
+        return 0
+    return 512 if cfg.loss == "hs" or _cpu_name().startswith("znver") else 0
+
+
+def _cpu_name() -> str:
+    """The CPU Numba compiles for: NUMBA_CPU_NAME where set, else LLVM's name of this host's ("znver4", ...)."""
+    try:
+        name = numba.config.CPU_NAME
+        if name is None:
+            import llvmlite.binding as llvm
+
+            name = llvm.get_host_cpu_name()
+        return str(name)
+    except Exception:  # noqa: BLE001 - unknown: treated as not Zen, 256 bits for ns
+        return ""
 
 
 def group_rows(cfg: TrainConfig, batched: bool) -> int:

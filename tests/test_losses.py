@@ -294,7 +294,7 @@ def test_merge_due_merges_the_most_visited_rows_more_often(model, n_hot):
 def test_hs_with_private_root_rows_matches_shared_rows_on_one_thread(model):
     """The production kernel over 300 tokens in one block (one thread): private root rows, merged
     by merge_due's tiers and at the block's end, give the shared rows' weights, with the loops compiled
-    for the default vector width and for 512 bits (trainer.vector_width)."""
+    for 256 bits (width 0) and for 512 bits (trainer.vector_width)."""
     from fastw2v.trainer import _read_only
 
     rng, tables, syn1, _, n_cand = setup("hs", seed=3)

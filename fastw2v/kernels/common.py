@@ -131,30 +131,35 @@ def bits_f32(typingctx, x):
     return types.float32(x), codegen
 
 
+#: the vector width vector_width(0) asks for
+NARROW_BITS = 256
+
+
 @intrinsic
 def vector_width(typingctx, bits):
     """Mark the function this is called in (after Numba's inlining: the compiled function it ends up in) to
-    vectorise with ``bits``-wide registers; ``bits`` a compile-time literal, 0 for the compiler's default.
+    vectorise with ``bits``-wide registers; ``bits`` a compile-time literal, 0 for NARROW_BITS.
 
-    LLVM's default on x86 is 256-bit vectors even where AVX-512 is there (512-bit code once cost clock
-    speed). Here it depends on the kernel: skip-gram hs ran 1.13-1.18x faster (medians, one thread) with
-    512-bit loops at d 128 to 300, while ns at d 300 and the kernels at d 100 ran slower (trainer.vector_width
-    has the figures). Numba fixes one set of CPU features per process, so the width is a function attribute,
-    set per kernel. A CPU without 512-bit registers ignores it.
+    LLVM's default depends on the CPU: 256-bit vectors on Intel even where AVX-512 is there (512-bit code once
+    cost clock speed), 512-bit on AMD's Zen 4. Here it depends on the kernel too: skip-gram hs ran 1.13-1.18x
+    faster (medians, one thread) with 512-bit loops at d 128 to 300 on Intel, while ns at d 300 and the
+    kernels at d 100 ran slower; on Zen 4 the d 100 kernels ran up to 1.07x faster at 256 bits than at its
+    default 512 (trainer.vector_width has the figures). So 0 asks for 256 bits on every CPU, not for the
+    default. Numba fixes one set of CPU features per process, so the width is a function attribute, set per
+    kernel. A CPU without 512-bit (or 256-bit) registers uses its widest.
     """
     if not isinstance(bits, types.IntegerLiteral):
         raise TypingError(f"vector_width needs a compile-time literal, not {bits}")
-    n = int(bits.literal_value)
+    n = int(bits.literal_value) or NARROW_BITS
 
     def codegen(context, builder, signature, args):
-        if n:
-            # a string attribute llvmlite's list of known attributes lacks, hence set.add past its check;
-            # should llvmlite change that set, the loops keep the default width (a test says so) rather
-            # than fail to compile
-            try:
-                set.add(builder.function.attributes, f'"prefer-vector-width"="{n}"')
-            except (AttributeError, TypeError):
-                pass
+        # a string attribute llvmlite's list of known attributes lacks, hence set.add past its check;
+        # should llvmlite change that set, the loops keep the compiler's default width (a test says so)
+        # rather than fail to compile
+        try:
+            set.add(builder.function.attributes, f'"prefer-vector-width"="{n}"')
+        except (AttributeError, TypeError):
+            pass
         return context.get_dummy_value()
     return types.void(bits), codegen
 

@@ -739,7 +739,7 @@ def train_blocks(tokens, starts, block_sent, syn0, syn1, bias, tables, keep_prob
     both updated in place without locks (Hogwild).
     bias: float32 (V,). keep_prob: float32 (V,) subsampling keep probabilities.
     model, loss: codes (config.MODELS / LOSSES); batched, subwords: bool; width:
-    the vector width in bits the loops are compiled for (0: the compiler's default;
+    the vector width in bits the loops are compiled for (0: 256 bits;
     :func:`~fastw2v.kernels.common.vector_width`). All five are compile-time
     literals: each combination is its own compiled kernel, and without subwords
     no n-gram code is compiled in.

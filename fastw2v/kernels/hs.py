@@ -43,7 +43,7 @@ _TRUE = np.bool_(True)
 @functools.lru_cache(maxsize=None)
 def called_loops(width: int):
     """The loop nests :func:`step_hot` calls, compiled for ``width``-bit vectors
-    (:func:`~fastw2v.kernels.common.vector_width`; 0: the compiler's default): score_range, input_grads,
+    (:func:`~fastw2v.kernels.common.vector_width`; 0: 256 bits): score_range, input_grads,
     output_updates and the path's gradients, each its own compiled function. ``width`` is a closure
     constant, so each width is its own entry in Numba's disk cache."""
     def score(H, n_in, U, cand, c_lo, c_hi, S, d):

@@ -1,4 +1,5 @@
 import gzip
+import importlib.util
 import os
 import time
 from pathlib import Path
@@ -10,6 +11,14 @@ ROOT = Path(__file__).resolve().parent.parent
 SHARED = Path(os.environ.get("FASTW2V_SHARED", ROOT.parent / "shared"))
 DEMO = ROOT / "fastw2v" / "data" / "text8_head.txt.gz"
 WORDSIM = ROOT / "fastw2v" / "data" / "wordsim353.tsv"
+
+
+def bench_module(name: str):
+    """bench/<name>.py, imported as a module (bench/ is scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / f"{name}.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
 
 
 def zipf_corpus(path: Path, n_words=20000, vocab=300, seed=0, line_len=50):

@@ -1,19 +1,15 @@
 """bench/ab_calls.py: the kernel calls alternate, and B/A is each side's tokens over its own time."""
-import importlib.util
 import time
 
 import numpy as np
 import pytest
 
-from .conftest import ROOT
+from .conftest import bench_module
 
 
 @pytest.fixture(scope="module")
 def ab_calls():
-    spec = importlib.util.spec_from_file_location("ab_calls", ROOT / "bench" / "ab_calls.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return bench_module("ab_calls")
 
 
 def test_calls_alternate_and_b_over_a_is_measured_per_side(ab_calls):

@@ -1,18 +1,14 @@
 """bench/roofline.py: its corpus replica agrees with what the kernels count, its FMA kernel is packed."""
-import importlib.util
 import platform
 
 import pytest
 
-from .conftest import ROOT, zipf_corpus
+from .conftest import bench_module, zipf_corpus
 
 
 @pytest.fixture(scope="module")
 def roofline():
-    spec = importlib.util.spec_from_file_location("roofline", ROOT / "bench" / "roofline.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return bench_module("roofline")
 
 
 @pytest.fixture(scope="module")

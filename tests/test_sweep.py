@@ -1,20 +1,15 @@
 """bench/sweep.py: corpus head, resume, divergence records and the markdown tables (no long training)."""
 import gzip
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from .conftest import bench_module
 
 
 @pytest.fixture(scope="module")
 def sweep():
-    spec = importlib.util.spec_from_file_location("sweep", ROOT / "bench" / "sweep.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return bench_module("sweep")
 
 
 def test_first_words_reads_words_cut_by_chunk_boundaries(sweep, tmp_path):
